@@ -1,0 +1,479 @@
+"""Loading a module library from disk: files -> validated, immutable modules.
+
+Layout of a library directory::
+
+    library.yaml          optional: name, fallback, declared template variables
+    core/*.md             always sent (identity, workspace, rules)
+    tools/*.md            one per capability, selected by the router
+    response/*.md         always sent, last (output format)
+
+A module file is Markdown with optional YAML front matter between `---` lines. Files whose
+name starts with `.` or `_` are ignored; anything else that is not a `.md` file is an error
+(a `web_search.txt` silently skipped would be lost guidance). Every problem found is
+collected and reported together; a library with any problem does not load at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+import yaml
+
+from . import templating
+from .errors import LibraryError, Problem
+from .triggers import CompiledTrigger, Trigger, TriggerMatcher, compile_trigger
+
+GROUPS: tuple[str, ...] = ("core", "tools", "response")
+FallbackMode = Literal["all", "core"]
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_LIBRARY_FILE = "library.yaml"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A per-request template variable the library declares in library.yaml."""
+
+    name: str
+    description: str = ""
+    default: str | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+@dataclass(frozen=True)
+class PromptModule:
+    """One validated module. `text` is the rendered body when it uses no variables."""
+
+    id: str
+    group: str
+    path: str
+    body: str
+    description: str = ""
+    triggers: tuple[Trigger, ...] = ()
+    requires: tuple[str, ...] = ()
+    order: int = 100
+    cache_stable: bool = True
+    tools: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    variables: frozenset[str] = frozenset()
+    text: str | None = None
+    template: jinja2.Template | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_static(self) -> bool:
+        return self.text is not None
+
+
+@dataclass(frozen=True)
+class ModuleLibrary:
+    """A whole validated library. Modules are in canonical order: core, tools, response,
+    each group by (`order`, id)."""
+
+    root: str
+    name: str
+    version: str
+    fallback: FallbackMode
+    modules: tuple[PromptModule, ...]
+    variables: tuple[Variable, ...]
+    matcher: TriggerMatcher = field(compare=False, repr=False)
+    closure: dict[str, tuple[str, ...]] = field(compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {m.id: m for m in self.modules})
+        object.__setattr__(self, "_position", {m.id: i for i, m in enumerate(self.modules)})
+
+    def __getitem__(self, module_id: str) -> PromptModule:
+        return self._by_id[module_id]  # type: ignore[attr-defined]
+
+    def __contains__(self, module_id: object) -> bool:
+        return module_id in self._by_id  # type: ignore[attr-defined]
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(m.id for m in self.modules)
+
+    def group(self, name: str) -> tuple[PromptModule, ...]:
+        return tuple(m for m in self.modules if m.group == name)
+
+    @property
+    def always_ids(self) -> tuple[str, ...]:
+        """Core and response modules: in every prompt."""
+        return tuple(m.id for m in self.modules if m.group != "tools")
+
+    @property
+    def tool_ids(self) -> tuple[str, ...]:
+        return tuple(m.id for m in self.modules if m.group == "tools")
+
+    def canonical(self, module_ids: Iterable[str]) -> tuple[str, ...]:
+        """The given ids, deduplicated, in canonical library order."""
+        position = self._position  # type: ignore[attr-defined]
+        return tuple(sorted(set(module_ids), key=position.__getitem__))
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, path: Path | str, message: str, line: int | None = None, field: str | None = None) -> None:
+        self.problems.append(Problem(str(path), message, line, field))
+
+
+def _split_front_matter(text: str) -> tuple[str | None, int, str, int]:
+    """(yaml text or None, its first line, body, body's first line); 1-based file lines.
+    Raises ValueError for an unclosed block."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return None, 0, text, 1
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() == "---":
+            return "\n".join(lines[1:index]), 2, "\n".join(lines[index + 1 :]), index + 2
+    raise ValueError("front matter starts with '---' but is never closed by a '---' line")
+
+
+def _mapping(yaml_text: str, path: Path, first_line: int, out: _Collector) -> dict[str, tuple[Any, int]] | None:
+    """Parse a YAML mapping; return {key: (value, file line of the value)}."""
+    try:
+        node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(yaml_text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = first_line + mark.line if mark is not None else None
+        out.add(path, f"invalid YAML: {getattr(exc, 'problem', None) or exc}", line)
+        return None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        out.add(path, "must be a mapping of key: value", first_line)
+        return None
+    lines = {k.value: first_line + v.start_mark.line for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+    item_lines = {
+        k.value: [first_line + item.start_mark.line for item in v.value]
+        for k, v in node.value
+        if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.SequenceNode)
+    }
+    return {str(k): (v, lines.get(str(k)), item_lines.get(str(k), [])) for k, v in data.items()}
+
+
+def _string_list(value: Any, path: Path, line: int | None, key: str, out: _Collector) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        out.add(path, "must be a list of strings", line, key)
+        return None
+    return tuple(value)
+
+
+_MODULE_KEYS = {
+    "description": "a one-line summary of the module",
+    "triggers": "words/phrases that select this tool module",
+    "requires": "tool modules this one needs",
+    "order": "position within its group (integer, default 100)",
+    "cache_stable": "whether a core module may sit in the cached prefix (default true)",
+    "tools": "names of the host's tool/function definitions this module governs",
+    "examples": "example requests that need this module",
+}
+
+
+@dataclass
+class _Draft:
+    id: str
+    group: str
+    path: Path
+    body: str
+    body_line: int
+    meta: dict[str, Any]
+    trigger_lines: list[int | None]
+    requires_line: int | None
+
+
+def _read_module(path: Path, group: str, out: _Collector) -> _Draft | None:
+    module_id = path.stem
+    if not _ID.match(module_id):
+        out.add(path, f"module id {module_id!r} must be lower-case letters, digits and '_', starting with a letter")
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        out.add(path, f"not valid UTF-8 (byte {exc.start})")
+        return None
+    except OSError as exc:
+        out.add(path, f"cannot read: {exc.strerror}")
+        return None
+    text = text.replace("\r\n", "\n")
+    try:
+        yaml_text, yaml_line, body, body_line = _split_front_matter(text)
+    except ValueError as exc:
+        out.add(path, str(exc), 1)
+        return None
+    if not body.strip():
+        out.add(path, "module is empty: it has no text after its front matter", body_line)
+        return None
+    meta: dict[str, Any] = {}
+    trigger_lines: list[int | None] = []
+    requires_line = None
+    if yaml_text is not None:
+        parsed = _mapping(yaml_text, path, yaml_line, out)
+        if parsed is None:
+            return None
+        before = len(out.problems)
+        for key, (value, line, item_lines) in parsed.items():
+            if key not in _MODULE_KEYS:
+                allowed = ", ".join(_MODULE_KEYS)
+                out.add(path, f"unknown key (allowed: {allowed})", line, key)
+            elif key == "description":
+                if not isinstance(value, str):
+                    out.add(path, "must be a string", line, key)
+                meta[key] = value
+            elif key == "order":
+                if isinstance(value, bool) or not isinstance(value, int):
+                    out.add(path, "must be an integer", line, key)
+                meta[key] = value
+            elif key == "cache_stable":
+                if not isinstance(value, bool):
+                    out.add(path, "must be true or false", line, key)
+                meta[key] = value
+            else:
+                meta[key] = _string_list(value, path, line, key, out)
+                if key == "triggers":
+                    trigger_lines = list(item_lines) or [line]
+                if key == "requires":
+                    requires_line = line
+        if len(out.problems) > before:
+            return None
+    if group != "tools":
+        for key in ("triggers", "requires", "tools"):
+            if meta.get(key):
+                out.add(path, f"only tool modules can have {key}: {group} modules are always sent", None, key)
+                return None
+    return _Draft(module_id, group, path, body.strip(), body_line, meta, trigger_lines, requires_line)
+
+
+def _read_settings(root: Path, out: _Collector) -> tuple[str, FallbackMode, tuple[Variable, ...]]:
+    path = root / _LIBRARY_FILE
+    name, fallback, variables = root.name, "all", []
+    if not path.exists():
+        return name, fallback, ()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as exc:
+        out.add(path, f"cannot read: {exc}")
+        return name, fallback, ()
+    parsed = _mapping(text, path, 1, out)
+    if parsed is None:
+        return name, fallback, ()
+    for key, (value, line, _items) in parsed.items():
+        if key == "name":
+            if not isinstance(value, str) or not value:
+                out.add(path, "must be a non-empty string", line, key)
+            else:
+                name = value
+        elif key == "fallback":
+            if value not in ("all", "core"):
+                out.add(path, "must be 'all' (send the full prompt) or 'core' (core + response only)", line, key)
+            else:
+                fallback = value
+        elif key == "variables":
+            if not isinstance(value, dict):
+                out.add(path, "must be a mapping of variable name to {description, default}", line, key)
+                continue
+            for var, spec in value.items():
+                spec = spec or {}
+                if not isinstance(var, str) or not var.isidentifier():
+                    out.add(path, f"{var!r} is not a valid variable name", line, key)
+                elif not isinstance(spec, dict) or set(spec) - {"description", "default"}:
+                    out.add(path, f"variable {var!r} takes only 'description' and 'default'", line, key)
+                elif spec.get("default") is not None and not isinstance(spec["default"], str):
+                    out.add(path, f"default of variable {var!r} must be a string", line, key)
+                else:
+                    variables.append(Variable(var, str(spec.get("description", "")), spec.get("default")))
+        else:
+            out.add(path, "unknown key (allowed: name, fallback, variables)", line, key)
+    return name, fallback, tuple(sorted(variables, key=lambda v: v.name))
+
+
+def _find_line(body: str, needle: str, body_line: int) -> int:
+    for offset, text in enumerate(body.split("\n")):
+        if needle in text:
+            return body_line + offset
+    return body_line
+
+
+def _compile_module(draft: _Draft, variables: dict[str, Variable], out: _Collector) -> PromptModule | None:
+    try:
+        template, used = templating.parse(draft.body)
+    except jinja2.TemplateSyntaxError as exc:
+        out.add(draft.path, f"template syntax error: {exc.message}", draft.body_line + (exc.lineno or 1) - 1)
+        return None
+    undeclared = sorted(used - variables.keys())
+    for var in undeclared:
+        out.add(
+            draft.path,
+            f"template variable {var!r} is not declared in {_LIBRARY_FILE} 'variables'",
+            _find_line(draft.body, var, draft.body_line),
+        )
+    if undeclared:
+        return None
+    # Render once now, with defaults or placeholders, so runtime template errors surface at load.
+    trial = {v: variables[v].default if variables[v].default is not None else f"<{v}>" for v in used}
+    try:
+        rendered = templating.render(template, draft.id, trial)
+    except Exception as exc:
+        out.add(draft.path, f"template fails to render: {exc}", draft.body_line)
+        return None
+    meta = draft.meta
+    trigger_texts = meta.get("triggers") or ()
+    triggers = tuple(
+        Trigger(draft.id, text, draft.trigger_lines[i] if i < len(draft.trigger_lines) else None)
+        for i, text in enumerate(trigger_texts)
+    )
+    return PromptModule(
+        id=draft.id,
+        group=draft.group,
+        path=str(draft.path),
+        body=draft.body,
+        description=meta.get("description", "") or "",
+        triggers=triggers,
+        requires=tuple(meta.get("requires") or ()),
+        order=meta.get("order", 100),
+        cache_stable=meta.get("cache_stable", True),
+        tools=tuple(meta.get("tools") or ()),
+        examples=tuple(meta.get("examples") or ()),
+        variables=used,
+        text=rendered if not used else None,
+        template=template if used else None,
+    )
+
+
+def _check_requires(modules: dict[str, PromptModule], drafts: dict[str, _Draft], out: _Collector) -> dict[str, tuple[str, ...]]:
+    for module in modules.values():
+        line = drafts[module.id].requires_line
+        for dep in module.requires:
+            if dep not in modules:
+                out.add(module.path, f"requires unknown module {dep!r}", line, "requires")
+            elif modules[dep].group != "tools":
+                out.add(module.path, f"requires {dep!r}, a {modules[dep].group} module that is always sent anyway", line, "requires")
+    if out.problems:
+        return {}
+    # Depth-first search for cycles; also yields each module's transitive requirements.
+    closure: dict[str, tuple[str, ...]] = {}
+    state: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> set[str]:
+        if state.get(node) == 2:
+            return set(closure[node])
+        if state.get(node) == 1:
+            cycle = " -> ".join(stack[stack.index(node) :] + [node])
+            raise ValueError(cycle)
+        state[node] = 1
+        found: set[str] = set()
+        for dep in modules[node].requires:
+            found |= {dep} | visit(dep, stack + [dep])
+        state[node] = 2
+        closure[node] = tuple(sorted(found))
+        return found
+
+    for module_id in sorted(modules):
+        try:
+            visit(module_id, [module_id])
+        except ValueError as exc:
+            out.add(modules[module_id].path, f"requires forms a cycle: {exc}", drafts[module_id].requires_line, "requires")
+            return {}
+    return closure
+
+
+def _version(root: Path, files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def load_library(root: str | Path) -> ModuleLibrary:
+    """Load and validate the library at `root`. Raises LibraryError listing every problem."""
+    root = Path(root)
+    out = _Collector()
+    if not root.is_dir():
+        out.add(root, "module library directory does not exist" if not root.exists() else "is not a directory")
+        raise LibraryError(str(root), out.problems)
+
+    for entry in sorted(root.iterdir()):
+        if entry.is_dir() and entry.name not in GROUPS and not entry.name.startswith((".", "_")):
+            out.add(entry, f"unexpected folder: a library has only {', '.join(GROUPS)}")
+    name, fallback, variables = _read_settings(root, out)
+    declared = {v.name: v for v in variables}
+
+    drafts: dict[str, _Draft] = {}
+    files: list[Path] = [root / _LIBRARY_FILE] if (root / _LIBRARY_FILE).exists() else []
+    for group in GROUPS:
+        folder = root / group
+        if not folder.is_dir():
+            out.add(folder, f"missing group folder '{group}/'")
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith((".", "_")):
+                continue
+            if path.is_dir() or path.suffix != ".md":
+                out.add(path, "unexpected entry: modules are .md files (prefix a name with '_' to keep it out)")
+                continue
+            files.append(path)
+            draft = _read_module(path, group, out)
+            if draft is None:
+                continue
+            if draft.id in drafts:
+                out.add(path, f"duplicate module id {draft.id!r} (also {drafts[draft.id].path})")
+                continue
+            drafts[draft.id] = draft
+    if not drafts and not out.problems:
+        out.add(root, "library has no modules")
+
+    compiled: dict[str, PromptModule] = {}
+    for draft in drafts.values():
+        module = _compile_module(draft, declared, out)
+        if module is not None:
+            compiled[module.id] = module
+
+    triggers: list[Trigger] = []
+    specs: list[CompiledTrigger] = []
+    for module in compiled.values():
+        for trigger in module.triggers:
+            try:
+                specs.append(compile_trigger(trigger.text))
+                triggers.append(trigger)
+            except ValueError as exc:
+                out.add(module.path, str(exc), trigger.line, "triggers")
+
+    closure = _check_requires(compiled, drafts, out) if not out.problems else {}
+    if out.problems:
+        raise LibraryError(str(root), out.problems)
+
+    group_rank = {g: i for i, g in enumerate(GROUPS)}
+    ordered = tuple(sorted(compiled.values(), key=lambda m: (group_rank[m.group], m.order, m.id)))
+    return ModuleLibrary(
+        root=str(root),
+        name=name,
+        version=_version(root, files),
+        fallback=fallback,  # type: ignore[arg-type]
+        modules=ordered,
+        variables=variables,
+        matcher=TriggerMatcher(triggers, specs),
+        closure=closure,
+    )
+
+
+def bundled_library_dir() -> Path:
+    """The default library: inside the wheel when installed, `./modules` in a checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "default_modules"
+    return packaged if packaged.is_dir() else here.parent / "modules"
