@@ -77,8 +77,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         library = load_library(root)
     except LibraryError as exc:
-        console.print("[red]✗[/red] ", end="")
-        console.print(str(exc), highlight=False, markup=False)
+        print(f"✗ {exc}")  # plain text: paths must stay whole and greppable
         return 1
     builder = PromptBuilder(library, TokenCounter(_settings(args).encoding))
     context = {"current_date": "2000-01-01", **_context(args)}

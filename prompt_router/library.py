@@ -356,15 +356,16 @@ def _compile_module(draft: _Draft, variables: dict[str, Variable], out: _Collect
 
 
 def _check_requires(modules: dict[str, PromptModule], drafts: dict[str, _Draft], out: _Collector) -> dict[str, tuple[str, ...]]:
+    before = len(out.problems)
     for module in modules.values():
         line = drafts[module.id].requires_line
         for dep in module.requires:
-            if dep not in modules:
+            if dep not in drafts:
                 out.add(module.path, f"requires unknown module {dep!r}", line, "requires")
-            elif modules[dep].group != "tools":
-                out.add(module.path, f"requires {dep!r}, a {modules[dep].group} module that is always sent anyway", line, "requires")
-    if out.problems:
-        return {}
+            elif drafts[dep].group != "tools":
+                out.add(module.path, f"requires {dep!r}, a {drafts[dep].group} module that is always sent anyway", line, "requires")
+    if len(out.problems) > before or len(modules) < len(drafts):
+        return {}  # the graph is incomplete; cycles are checked once the rest is fixed
     # Depth-first search for cycles; also yields each module's transitive requirements.
     closure: dict[str, tuple[str, ...]] = {}
     state: dict[str, int] = {}
@@ -454,7 +455,7 @@ def load_library(root: str | Path) -> ModuleLibrary:
             except ValueError as exc:
                 out.add(module.path, str(exc), trigger.line, "triggers")
 
-    closure = _check_requires(compiled, drafts, out) if not out.problems else {}
+    closure = _check_requires(compiled, drafts, out)
     if out.problems:
         raise LibraryError(str(root), out.problems)
 

@@ -17,6 +17,7 @@ class RouterSettings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",  # a shared .env holds other applications' variables too
+        env_ignore_empty=True,  # `NAME=` in .env means "use the default"
         frozen=True,
     )
 
