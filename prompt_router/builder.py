@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from . import templating
 from .library import ModuleLibrary
+from .routing import RoutingDecision
 from .tokens import TokenCounter
 
 SEPARATOR = "\n\n"
@@ -87,6 +88,7 @@ class PromptBuilder:
             if module.group != "core" or not module.cache_stable:
                 break
             self._prefix_candidates.append(module.id)
+        self._all_ids = library.ids
         self._assemble_cached = functools.lru_cache(maxsize=cache_size)(self._assemble)
         self._render_cached = functools.lru_cache(maxsize=max(cache_size, 16))(self._render)
 
@@ -141,19 +143,23 @@ class PromptBuilder:
             library_version=self.library.version,
         )
 
-    def build(self, module_ids: Iterable[str], context: Mapping[str, Any] | None = None) -> BuiltPrompt:
-        """Assemble the given modules (any order, any iterable) in canonical order."""
-        ids = module_ids if isinstance(module_ids, tuple) else tuple(module_ids)
-        canonical = self.library.canonical(ids)
-        values = self._values(context or {})
-        try:
-            return self._assemble_cached(canonical, values)
-        except TypeError:  # an unhashable context value: build without the cache
-            return self._assemble(canonical, values)
+    def build(self, selection: RoutingDecision | Iterable[str], context: Mapping[str, Any] | None = None) -> BuiltPrompt:
+        """Assemble a decision's modules, or any module ids in any order, in canonical order."""
+        if isinstance(selection, RoutingDecision):
+            ids = selection.modules  # already canonical
+        else:
+            ids = self.library.canonical(selection)
+        return self._cached(ids, self._values(context or {}))
 
     def full(self, context: Mapping[str, Any] | None = None) -> BuiltPrompt:
         """The full prompt: every module. What static mode sends."""
-        return self.build(self.library.ids, context)
+        return self._cached(self._all_ids, self._values(context or {}))
+
+    def _cached(self, ids: tuple[str, ...], values: tuple[Any, ...]) -> BuiltPrompt:
+        try:
+            return self._assemble_cached(ids, values)
+        except TypeError:  # an unhashable context value: build without the cache
+            return self._assemble(ids, values)
 
     @property
     def cache_stats(self) -> CacheStats:

@@ -1,9 +1,13 @@
 """Query and trigger text normalisation.
 
-Triggers and queries go through the same function, so whatever the rules are, a trigger
-matches the text it was written for. The result is the text's word tokens, lower-case,
-accent-free, joined by single spaces and padded with one space at each end: whole-word
-matching is then a plain substring test for `" word "`.
+Triggers and queries go through the same rules, so whatever the rules are, a trigger matches
+the text it was written for. A *token* is a run of letters, digits, `+` and `#` (so `c++`
+and `c#` stay words; `_` and all other punctuation separate words), or a single emoji.
+Normalised text is the tokens, lower-case and accent-free, joined by single spaces and padded
+with one space at each end: whole-word matching is then a substring test for `" word "`.
+
+ASCII text (most queries) takes a byte-level fast path, ~20x quicker than a regex; the
+Unicode path gives the same result on ASCII input (a property test holds them together).
 """
 
 from __future__ import annotations
@@ -11,9 +15,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# A token is a run of letters/digits (underscore splits: `read_csv` -> `read csv`), keeping
-# trailing `+`/`#` so that `c++` and `c#` stay distinct words; or a single emoji/pictograph.
-_TOKEN = re.compile(r"[^\W_]+[+#]*|[\U0001F000-\U0001FAFF\u2600-\u27BF]")
+_TOKEN = re.compile(r"(?:[^\W_]|[+#])+|[\U0001F000-\U0001FAFF\u2600-\u27BF]")
+_ASCII_TOKEN_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789+#")
+# Upper-case letters to lower case, every non-token byte to a space.
+_ASCII_TABLE = bytes(
+    (c | 0x20) if 65 <= c <= 90 else (c if c in _ASCII_TOKEN_CHARS else 32) for c in range(256)
+)
 
 
 def _fold_unicode(text: str) -> str:
@@ -37,8 +44,18 @@ def clip(text: str, max_chars: int) -> str:
 
 def tokens(text: str) -> list[str]:
     """The normalised word tokens of `text`."""
-    text = _fold_unicode(text) if not text.isascii() else text.lower()
-    return _TOKEN.findall(text)
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_TABLE).decode("ascii").split()
+    return _TOKEN.findall(_fold_unicode(text))
+
+
+def normalize_bytes(text: str) -> bytes:
+    """`normalize(text)` encoded as UTF-8: what the trigger automaton scans."""
+    if text.isascii():
+        joined = b" ".join(text.encode("ascii").translate(_ASCII_TABLE).split())
+        return b" " + joined + b" " if joined else b" "
+    found = _TOKEN.findall(_fold_unicode(text))
+    return (" " + " ".join(found) + " ").encode("utf-8") if found else b" "
 
 
 def normalize(text: str) -> str:

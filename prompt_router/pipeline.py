@@ -136,7 +136,7 @@ class PromptRouter:
             start = time.perf_counter()
             decision = self.route(query, history)
             routed = time.perf_counter()
-            prompt = self.builder.build(decision.modules, ctx)
+            prompt = self.builder.build(decision, ctx)
             built = time.perf_counter()
         except Exception as exc:
             logger.warning("routing failed, sending the full prompt: %s: %s", type(exc).__name__, exc)

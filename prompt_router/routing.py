@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from .library import FallbackMode, ModuleLibrary
-from .normalize import clip, normalize
+from .normalize import clip
 
 ReasonKind = Literal["always", "trigger", "history", "required", "fallback", "static"]
 
@@ -48,7 +48,6 @@ class RoutingDecision:
     matched_triggers: tuple[str, ...] = ()
     query_chars: int = 0
     clipped: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def tool_modules(self) -> tuple[str, ...]:
@@ -97,44 +96,54 @@ class KeywordRouter:
         self.fallback_mode: FallbackMode = fallback or library.fallback
         self.history_turns = history_turns
         self.max_scan_chars = max_scan_chars
-        self._triggers = library.matcher.triggers
+        triggers = library.matcher.triggers
+        # Reasons are immutable: make each one once, not per request.
+        self._trigger_module = tuple(t.module for t in triggers)
+        self._trigger_text = tuple(t.text for t in triggers)
+        self._trigger_reason = tuple(ModuleReason("trigger", t.text) for t in triggers)
+        self._history_reason = tuple(ModuleReason("history", t.text) for t in triggers)
+        self._required_reason = {
+            (dep, module_id): ModuleReason("required", required_by=module_id)
+            for module_id, deps in library.closure.items()
+            for dep in deps
+        }
         self._always = {m: ModuleReason("always") for m in library.always_ids}
-        self._fallback_reason = ModuleReason("fallback")
+        fallback_reason = ModuleReason("fallback")
+        self._fallback = {m: fallback_reason for m in library.tool_ids} if self.fallback_mode == "all" else {}
 
     def _scan(self, text: str) -> list[int]:
-        return self.library.matcher.match(normalize(clip(text, self.max_scan_chars)))
+        return self.library.matcher.match(clip(text, self.max_scan_chars))
 
     def route(self, query: str, history: Sequence[str] = ()) -> RoutingDecision:
-        triggers = self._triggers
+        module_of, reason_of = self._trigger_module, self._trigger_reason
+        hits = self._scan(query)
         selected: dict[str, ModuleReason] = {}
-        fired: list[str] = []
-        for index in self._scan(query):
-            trigger = triggers[index]
-            fired.append(trigger.text)
-            if trigger.module not in selected:
-                selected[trigger.module] = ModuleReason("trigger", trigger.text)
+        for index in hits:
+            if module_of[index] not in selected:
+                selected[module_of[index]] = reason_of[index]
         if self.history_turns and history:
+            reason_of = self._history_reason
             for turn in reversed(history[-self.history_turns :]):  # most recent turn first
                 for index in self._scan(turn):
-                    trigger = triggers[index]
-                    if trigger.module not in selected:
-                        selected[trigger.module] = ModuleReason("history", trigger.text)
+                    if module_of[index] not in selected:
+                        selected[module_of[index]] = reason_of[index]
         fallback = not selected
-        if fallback and self.fallback_mode == "all":
-            selected = {m: self._fallback_reason for m in self.library.tool_ids}
-        closure = self.library.closure
+        if fallback:
+            selected = dict(self._fallback)
+        closure, required = self.library.closure, self._required_reason
         for module_id in list(selected):
             for dep in closure.get(module_id, ()):
                 if dep not in selected:
-                    selected[dep] = ModuleReason("required", required_by=module_id)
+                    selected[dep] = required[dep, module_id]
         reasons = {**self._always, **selected}
+        text = self._trigger_text
         return RoutingDecision(
             modules=self.library.canonical(reasons),
             reasons=reasons,
             fallback=fallback,
             library_version=self.library.version,
             router=self.name,
-            matched_triggers=tuple(fired),
+            matched_triggers=tuple(text[i] for i in hits),
             query_chars=len(query),
             clipped=0 < self.max_scan_chars < len(query),
         )

@@ -156,3 +156,20 @@ def test_routing_is_deterministic_and_total(query):
 
 
 _PROPERTY_LIBRARY = load_library(__import__("prompt_router").bundled_library_dir())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_ascii_fast_path_equals_unicode_path(text):
+    from prompt_router.normalize import _TOKEN, _fold_unicode, normalize_bytes
+
+    assert _TOKEN.findall(_fold_unicode(text)) == normalize(text).split()
+    assert normalize_bytes(text) == normalize(text).encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_bytes_normalisation_matches_text_normalisation(text):
+    from prompt_router.normalize import normalize_bytes
+
+    assert normalize_bytes(text) == normalize(text).encode("utf-8")
