@@ -56,7 +56,6 @@ class BuiltPrompt:
 class _Piece(NamedTuple):
     text: str
     tokens_with_separator: int
-    tokens_alone: int
 
 
 class CacheStats(NamedTuple):
@@ -78,8 +77,8 @@ class PromptBuilder:
     def __init__(self, library: ModuleLibrary, counter: TokenCounter, *, cache_size: int = 256) -> None:
         self.library = library
         self.counter = counter
-        self._defaults = {v.name: v.default for v in library.variables if v.default is not None}
         self._variable_names = tuple(v.name for v in library.variables)
+        self._variable_defaults = tuple(v.default for v in library.variables)
         self._static: dict[str, _Piece] = {
             m.id: self._piece(m.text) for m in library.modules if m.text is not None
         }
@@ -89,20 +88,21 @@ class PromptBuilder:
                 break
             self._prefix_candidates.append(module.id)
         self._all_ids = library.ids
+        self._count_alone = functools.lru_cache(maxsize=1024)(counter.count)
         self._assemble_cached = functools.lru_cache(maxsize=cache_size)(self._assemble)
         self._render_cached = functools.lru_cache(maxsize=max(cache_size, 16))(self._render)
 
     def _piece(self, text: str) -> _Piece:
-        return _Piece(text, self.counter.count(text + SEPARATOR), self.counter.count(text))
+        return _Piece(text, self.counter.count(text + SEPARATOR))
 
     def module_tokens(self, module_id: str, context: Mapping[str, Any] | None = None) -> int:
         """Tokens of one module on its own (rendered with `context` if it is a template)."""
         values = self._values(context or {})
-        return self._module_piece(module_id, values).tokens_alone
+        return self._count_alone(self._module_piece(module_id, values).text)
 
     def _values(self, context: Mapping[str, Any]) -> tuple[Any, ...]:
-        defaults = self._defaults
-        return tuple(context.get(name, defaults.get(name)) for name in self._variable_names)
+        """The library's variables' values for this request: the build cache key."""
+        return tuple(map(context.get, self._variable_names, self._variable_defaults))
 
     def _render(self, module_id: str, values: tuple[Any, ...]) -> _Piece:
         module = self.library[module_id]
@@ -121,7 +121,8 @@ class PromptBuilder:
     def _assemble(self, module_ids: tuple[str, ...], values: tuple[Any, ...]) -> BuiltPrompt:
         pieces = [self._module_piece(m, values) for m in module_ids]
         texts = tuple(p.text for p in pieces)
-        tokens = sum(p.tokens_with_separator for p in pieces[:-1]) + (pieces[-1].tokens_alone if pieces else 0)
+        # Only the last module is counted without a separator after it.
+        tokens = sum(p.tokens_with_separator for p in pieces[:-1]) + (self._count_alone(texts[-1]) if pieces else 0)
         prefix_len = 0
         for module_id, candidate in zip(module_ids, self._prefix_candidates):
             if module_id != candidate:

@@ -96,7 +96,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     console.print(
         f"[green]✓[/green] {len(library.modules)} modules, full prompt {full.tokens:,} tokens "
         f"({full.chars:,} chars), core + response {always:,} tokens ({always / full.tokens:.0%}), "
-        f"cached prefix {full.prefix_tokens:,} tokens, {library.matcher.pattern_count:,} trigger patterns"
+        f"cached prefix {full.prefix_tokens:,} tokens, {len(library.matcher.triggers):,} triggers"
     )
     return 0
 

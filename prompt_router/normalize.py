@@ -49,13 +49,11 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(_fold_unicode(text))
 
 
-def normalize_bytes(text: str) -> bytes:
-    """`normalize(text)` encoded as UTF-8: what the trigger automaton scans."""
+def normalized_tokens(text: str) -> list[bytes]:
+    """The normalised tokens of `text` as UTF-8 bytes: what the trigger matcher looks up."""
     if text.isascii():
-        joined = b" ".join(text.encode("ascii").translate(_ASCII_TABLE).split())
-        return b" " + joined + b" " if joined else b" "
-    found = _TOKEN.findall(_fold_unicode(text))
-    return (" " + " ".join(found) + " ").encode("utf-8") if found else b" "
+        return text.encode("ascii").translate(_ASCII_TABLE).split()
+    return [t.encode("utf-8") for t in _TOKEN.findall(_fold_unicode(text))]
 
 
 def normalize(text: str) -> str:

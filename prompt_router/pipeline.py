@@ -36,6 +36,7 @@ class PromptResult:
     decision: RoutingDecision
     mode: Mode
     full_tokens: int
+    query_chars: int = 0
     route_seconds: float = 0.0
     build_seconds: float = 0.0
     error: str | None = None
@@ -102,9 +103,10 @@ class PromptRouter:
         return self.router.route(query, history)
 
     def _context(self, context: Mapping[str, Any] | None) -> Mapping[str, Any]:
-        context = dict(context or {})
-        # The one built-in variable: today's date, unless the caller pins it (tests, replays).
-        context.setdefault("current_date", _dt.date.today().isoformat())
+        context = dict(context) if context else {}
+        if "current_date" not in context:
+            # The one built-in variable: today's date, unless the caller pins it (tests, replays).
+            context["current_date"] = _dt.date.today().isoformat()
         missing = self._required - context.keys()
         if missing:
             raise ContextError(f"context is missing required variable(s): {', '.join(sorted(missing))}")
@@ -129,7 +131,7 @@ class PromptRouter:
         ctx = self._context(context)
         full = self.builder.full(ctx)
         if not (self.use_dynamic_routing if dynamic is None else dynamic):
-            result = PromptResult(full, self._static_decision, "static", full.tokens)
+            result = PromptResult(full, self._static_decision, "static", full.tokens, len(query))
             self._notify(result)
             return result
         try:
@@ -141,11 +143,11 @@ class PromptRouter:
         except Exception as exc:
             logger.warning("routing failed, sending the full prompt: %s: %s", type(exc).__name__, exc)
             result = PromptResult(
-                full, self._static_decision, "error", full.tokens, error=f"{type(exc).__name__}: {exc}"
+                full, self._static_decision, "error", full.tokens, len(query), error=f"{type(exc).__name__}: {exc}"
             )
             self._notify(result, exc)
             return result
-        result = PromptResult(prompt, decision, "dynamic", full.tokens, routed - start, built - routed)
+        result = PromptResult(prompt, decision, "dynamic", full.tokens, len(query), routed - start, built - routed)
         self._notify(result)
         return result
 

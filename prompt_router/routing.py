@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -38,7 +39,8 @@ class ModuleReason:
 class RoutingDecision:
     """The modules a query gets, in canonical order, with a reason for each.
 
-    `matched_triggers` are trigger texts from the library (never user text), safe to log."""
+    `matched_triggers` are trigger texts from the library (never user text), safe to log.
+    A decision depends only on which triggers fired, so equal decisions are shared."""
 
     modules: tuple[str, ...]
     reasons: Mapping[str, ModuleReason]
@@ -46,8 +48,6 @@ class RoutingDecision:
     library_version: str
     router: str
     matched_triggers: tuple[str, ...] = ()
-    query_chars: int = 0
-    clipped: bool = False
 
     @property
     def tool_modules(self) -> tuple[str, ...]:
@@ -91,6 +91,7 @@ class KeywordRouter:
         fallback: FallbackMode | None = None,
         history_turns: int = 3,
         max_scan_chars: int = 32_000,
+        decision_cache_size: int = 4096,
     ) -> None:
         self.library = library
         self.fallback_mode: FallbackMode = fallback or library.fallback
@@ -110,23 +111,29 @@ class KeywordRouter:
         self._always = {m: ModuleReason("always") for m in library.always_ids}
         fallback_reason = ModuleReason("fallback")
         self._fallback = {m: fallback_reason for m in library.tool_ids} if self.fallback_mode == "all" else {}
+        # Bounded: the number of distinct trigger combinations seen in traffic is small.
+        self._decide = functools.lru_cache(maxsize=decision_cache_size)(self._decide_uncached)
 
     def _scan(self, text: str) -> list[int]:
         return self.library.matcher.match(clip(text, self.max_scan_chars))
 
     def route(self, query: str, history: Sequence[str] = ()) -> RoutingDecision:
-        module_of, reason_of = self._trigger_module, self._trigger_reason
-        hits = self._scan(query)
+        hits = tuple(self._scan(query))
+        earlier: tuple[int, ...] = ()
+        if self.history_turns and history:
+            # most recent turn first, so its trigger is the one a module's reason names
+            earlier = tuple(i for turn in reversed(history[-self.history_turns :]) for i in self._scan(turn))
+        return self._decide(hits, earlier)
+
+    def _decide_uncached(self, hits: tuple[int, ...], earlier: tuple[int, ...]) -> RoutingDecision:
+        module_of = self._trigger_module
         selected: dict[str, ModuleReason] = {}
         for index in hits:
             if module_of[index] not in selected:
-                selected[module_of[index]] = reason_of[index]
-        if self.history_turns and history:
-            reason_of = self._history_reason
-            for turn in reversed(history[-self.history_turns :]):  # most recent turn first
-                for index in self._scan(turn):
-                    if module_of[index] not in selected:
-                        selected[module_of[index]] = reason_of[index]
+                selected[module_of[index]] = self._trigger_reason[index]
+        for index in earlier:
+            if module_of[index] not in selected:
+                selected[module_of[index]] = self._history_reason[index]
         fallback = not selected
         if fallback:
             selected = dict(self._fallback)
@@ -144,6 +151,4 @@ class KeywordRouter:
             library_version=self.library.version,
             router=self.name,
             matched_triggers=tuple(text[i] for i in hits),
-            query_chars=len(query),
-            clipped=0 < self.max_scan_chars < len(query),
         )

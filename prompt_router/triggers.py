@@ -3,30 +3,29 @@
 A trigger, as written in a module's front matter, is one of:
 
 - `chart`, `look up`: a word or phrase. Case-insensitive, whole words, accents ignored, and
-  simple English inflections of its first and last word match too (`chart` also matches
-  `charts`, `charted`, `charting`; `deploy` matches `deployed`).
+  simple English inflections of its words match too (`chart` also matches `charts`,
+  `charted`, `charting`; `deploy` matches `deployed`; `look up` matches `looking up`).
 - `analy*`: a prefix; matches any word starting with `analy` (`analyse`, `analytics`).
 - `=go`: exactly this word or phrase, no inflections (for short words that inflect badly).
 - `re:<pattern>`: a Python regular expression searched in the *normalised* query
   (lower-case tokens separated by single spaces). The escape hatch; each one costs a scan.
 
-Word, phrase and prefix triggers are compiled into one Aho-Corasick automaton over the
-normalised text, so matching cost depends on the query's length, not the number of triggers.
-(One alternation regex of the same patterns was measured ~250x slower: benchmarks/.)
+Word, phrase and prefix triggers are indexed by their words (see TriggerMatcher), so
+matching cost depends on the query's length, not the number of triggers.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import ahocorasick_rs
 
-from .normalize import normalize_bytes, tokens
+from .normalize import normalized_tokens, tokens
 
 _VOWELS = frozenset("aeiou")
-# An inflected phrase is expanded into every combination of its words' forms; only the
-# first and last word inflect ("sending emails"), so a phrase yields at most ~25 patterns.
 _MAX_FORMS_PER_WORD = 6
 
 
@@ -67,18 +66,15 @@ def inflections(word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(forms))[:_MAX_FORMS_PER_WORD]
 
 
-def _phrase_patterns(words: list[str]) -> list[str]:
-    if len(words) == 1:
-        return [f" {w} " for w in inflections(words[0])]
-    firsts, lasts, middle = inflections(words[0]), inflections(words[-1]), words[1:-1]
-    return [" " + " ".join([f, *middle, l]) + " " for f in firsts for l in lasts]
+Kind = Literal["inflect", "exact", "prefix", "regex"]
 
 
 @dataclass(frozen=True)
 class CompiledTrigger:
-    """A trigger reduced to what the matcher needs: automaton keys, or a regex."""
+    """A parsed trigger: its normalised words and how they match, or a regex."""
 
-    patterns: tuple[str, ...] = ()
+    kind: Kind
+    words: tuple[str, ...] = ()
     regex: re.Pattern[str] | None = None
 
 
@@ -98,7 +94,7 @@ def compile_trigger(text: str) -> CompiledTrigger:
             raise ValueError(f"invalid regular expression {source!r}: {exc}") from None
         if regex.search(" ") is not None:
             raise ValueError(f"regular expression {source!r} matches empty text, so it would match every query")
-        return CompiledTrigger(regex=regex)
+        return CompiledTrigger("regex", regex=regex)
     exact = text.startswith("=")
     body = text[1:] if exact else text
     prefix = body.rstrip().endswith("*")
@@ -106,54 +102,107 @@ def compile_trigger(text: str) -> CompiledTrigger:
         body = body.rstrip()[:-1]
         if "*" in body:
             raise ValueError(f"trigger {text!r}: '*' is only allowed at the end")
-    words = tokens(body)
-    if not words:
-        raise ValueError(f"trigger {text!r} has no letters or digits to match")
-    if prefix:
         if exact:
             raise ValueError(f"trigger {text!r}: '=' and '*' cannot be combined")
-        if len(words) == 1 and len(words[0]) < 3:
-            raise ValueError(f"prefix trigger {text!r} is shorter than 3 characters and would match too much")
-        return CompiledTrigger(patterns=(" " + " ".join(words),))
-    if exact:
-        return CompiledTrigger(patterns=(" " + " ".join(words) + " ",))
-    return CompiledTrigger(patterns=tuple(_phrase_patterns(words)))
+    words = tuple(tokens(body))
+    if not words:
+        raise ValueError(f"trigger {text!r} has no letters or digits to match")
+    if prefix and len(words[-1]) < 3:
+        raise ValueError(f"prefix trigger {text!r} is shorter than 3 characters and would match too much")
+    return CompiledTrigger("prefix" if prefix else "exact" if exact else "inflect", words)
+
+
+def lemma_table(words: Iterable[str]) -> dict[bytes, bytes]:
+    """Map every inflected form of `words` to one canonical base (UTF-8 bytes).
+
+    Bases that share a form (`code` and `cod` both give `coding`) merge into one class whose
+    canonical base is the smallest, so the table is the same whatever the input order."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for word in set(words):
+        for form in inflections(word):
+            a, b = find(word), find(form)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    return {form.encode(): find(form).encode() for form in parent}
+
+
+class _Automaton:
+    """One Aho-Corasick automaton over space-delimited needles (`b" bar chart "`, or
+    `b" machine learn"` for a prefix), each owned by one or more triggers."""
+
+    def __init__(self, needles: dict[bytes, list[int]]) -> None:
+        self._owners = [tuple(owners) for owners in needles.values()]
+        self._automaton = (
+            ahocorasick_rs.BytesAhoCorasick(list(needles), matchkind=ahocorasick_rs.MatchKind.Standard)
+            if needles
+            else None
+        )
+
+    def __bool__(self) -> bool:
+        return self._automaton is not None
+
+    def scan(self, stream: bytes, found: set[int]) -> None:
+        owners = self._owners
+        for pattern, _start, _end in self._automaton.find_matches_as_indexes(stream, overlapping=True):  # type: ignore[union-attr]
+            found.update(owners[pattern])
 
 
 class TriggerMatcher:
-    """All triggers of a library, compiled once; `match` reports which fired."""
+    """All triggers of a library, compiled once; `match` reports which fired.
+
+    Inflections are handled by a lemma table, not by spelling out every form: each inflected
+    form of each trigger word maps to a canonical base, and a query's tokens are mapped
+    through the table (one C-level `map`) before an Aho-Corasick automaton scans the
+    space-joined result. The automaton holds one pattern per trigger, so it builds fast and
+    a scan costs the same for 10 triggers or 50,000. Exact (`=`) and prefix (`*`) triggers
+    get a second automaton over the unmapped tokens. (Spelling out forms made 590,000
+    patterns and a 2 s build for 1,000 modules; one alternation regex scans ~100x slower:
+    benchmarks/bench.py measures both.)"""
 
     def __init__(self, triggers: list[Trigger], compiled: list[CompiledTrigger]) -> None:
         self.triggers = tuple(triggers)
-        owners: dict[str, list[int]] = {}
+        self._lemmas = lemma_table(w for spec in compiled if spec.kind == "inflect" for w in spec.words)
+        lemma = self._lemmas.get
+        inflecting: dict[bytes, list[int]] = {}
+        literal: dict[bytes, list[int]] = {}
         self._regexes: list[tuple[int, re.Pattern[str]]] = []
         for index, spec in enumerate(compiled):
-            for pattern in spec.patterns:
-                owners.setdefault(pattern, []).append(index)
-            if spec.regex is not None:
-                self._regexes.append((index, spec.regex))
-        # Patterns are matched as UTF-8 bytes: the ASCII fast path never builds a str.
-        self._owners = [tuple(indices) for indices in owners.values()]
-        self._automaton = (
-            ahocorasick_rs.BytesAhoCorasick([p.encode("utf-8") for p in owners], matchkind=ahocorasick_rs.MatchKind.Standard)
-            if owners
-            else None
-        )
-        self.pattern_count = len(owners)
+            words = [w.encode() for w in spec.words]
+            if spec.kind == "regex":
+                self._regexes.append((index, spec.regex))  # type: ignore[arg-type]
+            elif spec.kind == "inflect" or (spec.kind == "exact" and not any(w in self._lemmas for w in words)):
+                # An exact word that no form maps to stands for itself in the lemmatised
+                # stream too, so it can share the main automaton and spare a second scan.
+                needle = b" " + b" ".join(lemma(w, w) for w in words) + b" "
+                inflecting.setdefault(needle, []).append(index)
+            else:
+                needle = b" " + b" ".join(words) + (b"" if spec.kind == "prefix" else b" ")
+                literal.setdefault(needle, []).append(index)
+        self._inflecting, self._literal = _Automaton(inflecting), _Automaton(literal)
+        self.pattern_count = len(inflecting) + len(literal) + len(self._regexes)
 
     def match(self, text: str) -> list[int]:
-        """Indices of the triggers found in `text` (raw user text), each once, in the order
-        they first occur."""
-        normalized = normalize_bytes(text)
-        found: dict[int, None] = {}
-        if self._automaton is not None:
-            owners = self._owners
-            for pattern, _start, _end in self._automaton.find_matches_as_indexes(normalized, overlapping=True):
-                for index in owners[pattern]:
-                    found[index] = None
-        if self._regexes:
-            decoded = normalized.decode("utf-8")
-            for index, regex in self._regexes:
-                if regex.search(decoded) is not None:
-                    found[index] = None
-        return list(found)
+        """Indices of the triggers found in `text` (raw user text), each once, in library
+        order (so the reason reported for a module is its first listed trigger that fired)."""
+        toks = normalized_tokens(text)
+        found: set[int] = set()
+        if self._inflecting:
+            self._inflecting.scan(b" " + b" ".join(map(self._lemmas.get, toks, toks)) + b" ", found)
+        if self._literal or self._regexes:
+            stream = b" " + b" ".join(toks) + b" "
+            if self._literal:
+                self._literal.scan(stream, found)
+            if self._regexes:
+                normalized = stream.decode("utf-8") if toks else " "
+                for index, regex in self._regexes:
+                    if regex.search(normalized) is not None:
+                        found.add(index)
+        return sorted(found)

@@ -74,7 +74,7 @@ def _broken(tmp_path: Path, changes: dict[str, str]) -> Path:
     "change, expected",
     [
         ({"tools__empty.md": "---\ntriggers: [x1]\n---\n   \n"}, "empty.md:4: module is empty"),
-        ({"tools__bad.md": "---\ntriggers: [a, b\n---\nText\n"}, "bad.md:2: invalid YAML"),
+        ({"tools__bad.md": "---\ntriggers: [a, b\n---\nText\n"}, "bad.md:2: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence started at line 2)"),
         ({"tools__bad.md": "---\ntrigers: [a]\n---\nText\n"}, "bad.md:2: trigers: unknown key"),
         ({"tools__bad.md": "---\ntriggers: [a]\nunclosed\nText\n"}, "bad.md:1: front matter starts with '---' but is never closed"),
         ({"tools__bad.md": "---\n- a\n- b\n---\nText\n"}, "bad.md:2: must be a mapping"),

@@ -119,7 +119,7 @@ def test_huge_query_is_clipped_head_and_tail(small_library):
     assert "charts" in router.route("x " * 500_000 + " chart").modules  # tail is scanned
     buried = "x " * 300_000 + " chart " + "x " * 300_000
     decision = router.route(buried)
-    assert decision.clipped and "charts" not in decision.modules
+    assert "charts" not in decision.modules
     assert "charts" in KeywordRouter(small_library, max_scan_chars=0).route(buried).modules
 
 
@@ -134,6 +134,15 @@ def test_normalize_rules():
     assert normalize("Ｆｕｌｌ　ｗｉｄｔｈ") == " full width "
     assert normalize("Crème brûlée") == " creme brulee "
     assert normalize("") == " "
+
+
+def test_lemma_table_merges_forms_deterministically():
+    from prompt_router.triggers import lemma_table
+
+    table = lemma_table(["chart", "code", "cod"])
+    assert table[b"charting"] == table[b"charts"] == b"chart"
+    assert table[b"coding"] == table[b"code"] == table[b"cod"] == b"cod"
+    assert lemma_table(["cod", "code", "chart"]) == table
 
 
 def test_inflections():
@@ -161,15 +170,75 @@ _PROPERTY_LIBRARY = load_library(__import__("prompt_router").bundled_library_dir
 @settings(max_examples=500, deadline=None)
 @given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
 def test_ascii_fast_path_equals_unicode_path(text):
-    from prompt_router.normalize import _TOKEN, _fold_unicode, normalize_bytes
+    from prompt_router.normalize import _TOKEN, _fold_unicode, normalized_tokens
 
     assert _TOKEN.findall(_fold_unicode(text)) == normalize(text).split()
-    assert normalize_bytes(text) == normalize(text).encode()
+    assert normalized_tokens(text) == [t.encode() for t in normalize(text).split()]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=200))
 def test_bytes_normalisation_matches_text_normalisation(text):
-    from prompt_router.normalize import normalize_bytes
+    from prompt_router.normalize import normalized_tokens
 
-    assert normalize_bytes(text) == normalize(text).encode("utf-8")
+    assert normalized_tokens(text) == [t.encode("utf-8") for t in normalize(text).split()]
+
+
+def _reference_match(library, text: str) -> list[int]:
+    """Brute force: slide every trigger over the query's tokens, position by position."""
+    from prompt_router.normalize import normalized_tokens
+    from prompt_router.triggers import compile_trigger
+
+    lemmas = library.matcher._lemmas
+    raw = normalized_tokens(text)
+    canonical = [lemmas.get(t, t) for t in raw]
+    found = []
+    for index, trigger in enumerate(library.matcher.triggers):
+        spec = compile_trigger(trigger.text)
+        words = [w.encode() for w in spec.words]
+        if spec.kind == "regex":
+            hit = spec.regex.search(normalize(text)) is not None
+        elif spec.kind == "inflect":
+            words = [lemmas.get(w, w) for w in words]
+            hit = any(canonical[i : i + len(words)] == words for i in range(len(raw)))
+        elif spec.kind == "exact":
+            hit = any(raw[i : i + len(words)] == words for i in range(len(raw)))
+        else:
+            n = len(words)
+            hit = any(
+                len(raw[i : i + n]) == n and raw[i : i + n - 1] == words[:-1] and raw[i + n - 1].startswith(words[-1])
+                for i in range(len(raw))
+            )
+        if hit:
+            found.append(index)
+    return found
+
+
+_REF_FILES = {**SMALL, "tools/ml.md": "---\ntriggers: ['machine learn*', look up, sales report, 'net*', clean the data, 'the sales rep*', '=bar graph', '=clean data now']\n---\nML\n"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(
+    ["chart", "charts", "plotting", "bar", "graphs", "graph", "deploy", "c++", "c", "analytics", "go", "going",
+     "v2", "art", "café", "machine", "learning", "looking", "up", "sales", "reports", "net", "network", "the",
+     "ｃｈａｒｔ", ",", "!", "\n", "📊", "clean", "cleaning", "data", "rep", "report"]), max_size=14))
+def test_matcher_agrees_with_brute_force_reference(tmp_path_factory, words):
+    library = _ref_library(tmp_path_factory)
+    text = " ".join(words)
+    assert library.matcher.match(text) == _reference_match(library, text)
+
+
+_REF_CACHE: dict = {}
+
+
+def _ref_library(tmp_path_factory):
+    if "lib" not in _REF_CACHE:
+        _REF_CACHE["lib"] = load_library(write_library(tmp_path_factory.mktemp("ref"), _REF_FILES))
+    return _REF_CACHE["lib"]
+
+
+def test_phrase_and_prefix_phrase_matching(tmp_path):
+    library = load_library(write_library(tmp_path / "lib", _REF_FILES))
+    assert "ml" in KeywordRouter(library).route("I was looking up machine learning courses").modules
+    assert "ml" in KeywordRouter(library).route("the SALES-REPORTS are due").modules
+    assert "ml" not in KeywordRouter(library, fallback="core").route("learning machine up look").modules
