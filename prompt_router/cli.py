@@ -172,6 +172,9 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="machine-readable output")
             p.add_argument("--stdin", action="store_true", help="one query per input line, one JSON object per output line")
         p.set_defaults(func=func)
+    from .ab.cli import register as register_ab_test
+
+    register_ab_test(sub)
     return parser
 
 

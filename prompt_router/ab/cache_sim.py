@@ -1,0 +1,171 @@
+"""Cache-aware cost: simulate a request stream against a provider's prompt cache.
+
+Each simulated request is `system prompt + conversation so far + new user message`. Cache
+entries sit at three boundaries: after the stable core prefix, after the system prompt, and
+after the latest message (where Anthropic users put their breakpoints, and where an
+automatic prefix cache finds the longest reusable prefix). An entry is only reusable when
+everything before it is byte-identical, so a system prompt that changes between two turns
+of a thread also throws away the cached conversation behind it: that is the effect a
+routing report must not ignore.
+
+Threads are built from the sampled cases: a thread of L turns takes L cases of the same
+category (a rough stand-in for a coherent conversation) and routes each turn with the
+earlier turns as history. `sticky=True` keeps every module a thread has used (what the
+integration layer's thread stickiness does).
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from .cases import Case
+from .params import CachePricing, CostModel
+from .runner import CONTEXT, Arm
+
+
+@dataclass(frozen=True)
+class Turn:
+    system_tokens: int
+    prefix_tokens: int
+    system_key: tuple[str, ...]
+    prefix_key: tuple[str, ...]
+
+
+def thread_turns(arm: Arm, cases: list[Case], sticky: bool) -> list[Turn]:
+    router = arm.router
+    turns: list[Turn] = []
+    history: list[str] = []
+    kept: set[str] = set()
+    for case in cases:
+        result = router.system_prompt(case.query, history=history, context=CONTEXT, dynamic=arm.dynamic)
+        prompt = result.prompt
+        if sticky and arm.dynamic:
+            kept.update(result.decision.modules)
+            prompt = router.builder.build(kept, CONTEXT)
+        turns.append(Turn(prompt.tokens, prompt.prefix_tokens, (prompt.library_version, *prompt.modules),
+                          (prompt.library_version, *prompt.prefix_modules)))
+        history.append(case.query)
+    return turns
+
+
+def make_threads(sample: list[Case], length: int, count: int) -> list[list[Case]]:
+    """`count` threads of `length` same-category cases, walking each category cyclically."""
+    ordered = sorted(sample, key=lambda c: (c.source, c.line))
+    by_category: dict[str, list[Case]] = defaultdict(list)
+    for case in ordered:
+        by_category[case.category].append(case)
+    threads = []
+    for t in range(count):
+        seed = ordered[t % len(ordered)]
+        group = by_category[seed.category]
+        start = group.index(seed)
+        threads.append([group[(start + k) % len(group)] for k in range(length)])
+    return threads
+
+
+@dataclass
+class Bill:
+    requests: int = 0
+    uncached_tokens: int = 0  # what the requests would cost with no cache, in token units
+    cost_units: float = 0.0  # base-price-equivalent tokens after cache discounts/premiums
+    read_tokens: int = 0
+    write_tokens: int = 0
+
+    def as_dict(self, model: CostModel) -> dict[str, Any]:
+        n = max(self.requests, 1)
+        return {
+            "requests": self.requests,
+            "tokens_per_request": self.uncached_tokens / n,
+            "cost_units_per_request": self.cost_units / n,
+            "cache_read_share": self.read_tokens / self.uncached_tokens if self.uncached_tokens else 0.0,
+            "cache_write_share": self.write_tokens / self.uncached_tokens if self.uncached_tokens else 0.0,
+            "usd_per_request": model.dollars(self.cost_units / n),
+            "usd_per_month": model.dollars(self.cost_units / n) * model.requests_per_month,
+            "usd_per_month_without_cache": model.dollars(self.uncached_tokens / n) * model.requests_per_month,
+        }
+
+
+def simulate(threads: list[list[Turn]], provider: CachePricing, model: CostModel) -> Bill:
+    """Bill every request of the stream under `provider`'s caching rules."""
+    traffic = model.traffic
+    rng = random.Random(traffic.seed)
+    events: list[tuple[float, int, int]] = []
+    clock = 0.0
+    for thread_id, turns in enumerate(threads):
+        clock += rng.expovariate(traffic.threads_per_hour / 3600.0)
+        for k in range(len(turns)):
+            events.append((clock + k * traffic.turn_gap_seconds, thread_id, k))
+    heapq.heapify(events)
+    expiry: dict[tuple, float] = {}
+    bill = Bill()
+    minimum, step = provider.min_cacheable_tokens, provider.granularity_tokens
+    while events:
+        now, thread_id, k = heapq.heappop(events)
+        turn = threads[thread_id][k]
+        conversation = k * traffic.turn_tokens + traffic.user_tokens
+        total = turn.system_tokens + conversation
+        boundaries = {  # where this request leaves cache entries
+            ("prefix", turn.prefix_key): turn.prefix_tokens,
+            ("system", turn.system_key): turn.system_tokens,
+            ("conv", turn.system_key, thread_id, k): total,
+        }
+        candidates = {  # entries earlier requests may have left that this one can reuse
+            ("prefix", turn.prefix_key): turn.prefix_tokens,
+            ("system", turn.system_key): turn.system_tokens,
+        }
+        if k:
+            # The previous turn's prompt is a prefix of this one only if the system prompt
+            # did not change in between (the conversation sits behind it).
+            candidates[("conv", turn.system_key, thread_id, k - 1)] = total - traffic.turn_tokens
+        hit, hit_key = 0, None
+        for key, length in candidates.items():
+            usable = length - length % step
+            if usable >= minimum and usable > hit and expiry.get(key, -1.0) >= now:
+                hit, hit_key = usable, key
+        if hit_key is not None:
+            expiry[hit_key] = now + provider.ttl_seconds  # a hit refreshes the entry
+        cacheable = [length for length in boundaries.values() if length >= minimum]
+        for key, length in boundaries.items():
+            if length >= minimum:
+                expiry[key] = now + provider.ttl_seconds
+        # Explicit breakpoints bill the newly cached span at the write price; automatic
+        # caching has no write premium.
+        written = max(cacheable) - hit if provider.breakpoints_only and cacheable and max(cacheable) > hit else 0
+        base = total - hit - written
+        bill.requests += 1
+        bill.uncached_tokens += total
+        bill.read_tokens += hit
+        bill.write_tokens += written
+        bill.cost_units += base + written * provider.write_multiplier + hit * provider.read_multiplier
+    return bill
+
+
+def cache_report(sample: list[Case], arm_a: Arm, arm_b: Arm, model: CostModel) -> list[dict[str, Any]]:
+    """One row per (thread length, stickiness, provider): A and B bills and B's saving."""
+    rows = []
+    traffic = model.traffic
+    for length in traffic.thread_lengths:
+        count = max(1, traffic.requests_per_scenario // length)
+        cases = make_threads(sample, length, count)
+        turns_a = [thread_turns(arm_a, thread, sticky=False) for thread in cases]
+        for sticky in (False, True):
+            if sticky and length == 1:
+                continue  # one-turn threads have nothing to stick to
+            turns_b = [thread_turns(arm_b, thread, sticky=sticky) for thread in cases]
+            for provider in model.providers:
+                a, b = simulate(turns_a, provider, model), simulate(turns_b, provider, model)
+                a_d, b_d = a.as_dict(model), b.as_dict(model)
+                rows.append({
+                    "thread_length": length,
+                    "sticky": sticky,
+                    "provider": provider.name,
+                    "a": a_d,
+                    "b": b_d,
+                    "saving_with_cache": 1 - b.cost_units / a.cost_units if a.cost_units else 0.0,
+                    "saving_without_cache": 1 - b.uncached_tokens / a.uncached_tokens if a.uncached_tokens else 0.0,
+                })
+    return rows
