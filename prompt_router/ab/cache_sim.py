@@ -19,7 +19,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .cases import Case
@@ -144,28 +144,38 @@ def simulate(threads: list[list[Turn]], provider: CachePricing, model: CostModel
     return bill
 
 
-def cache_report(sample: list[Case], arm_a: Arm, arm_b: Arm, model: CostModel) -> list[dict[str, Any]]:
-    """One row per (thread length, stickiness, provider): A and B bills and B's saving."""
-    rows = []
+def _row(turns_a: list[list[Turn]], turns_b: list[list[Turn]], provider: CachePricing, model: CostModel,
+         **labels: Any) -> dict[str, Any]:
+    a, b = simulate(turns_a, provider, model), simulate(turns_b, provider, model)
+    return {
+        **labels,
+        "provider": provider.name,
+        "a": a.as_dict(model),
+        "b": b.as_dict(model),
+        "saving_with_cache": 1 - b.cost_units / a.cost_units if a.cost_units else 0.0,
+        "saving_without_cache": 1 - b.uncached_tokens / a.uncached_tokens if a.uncached_tokens else 0.0,
+    }
+
+
+def cache_report(sample: list[Case], arm_a: Arm, arm_b: Arm, model: CostModel) -> dict[str, list[dict[str, Any]]]:
+    """Rows per (thread length, stickiness, provider) at the configured traffic, and rows per
+    traffic rate (threads per hour) for the middle thread length: caching rewards volume,
+    so whether routing saves money depends on how busy the deployment is."""
     traffic = model.traffic
+    scenarios, sensitivity = [], []
     for length in traffic.thread_lengths:
-        count = max(1, traffic.requests_per_scenario // length)
-        cases = make_threads(sample, length, count)
+        cases = make_threads(sample, length, max(1, traffic.requests_per_scenario // length))
         turns_a = [thread_turns(arm_a, thread, sticky=False) for thread in cases]
         for sticky in (False, True):
             if sticky and length == 1:
                 continue  # one-turn threads have nothing to stick to
             turns_b = [thread_turns(arm_b, thread, sticky=sticky) for thread in cases]
             for provider in model.providers:
-                a, b = simulate(turns_a, provider, model), simulate(turns_b, provider, model)
-                a_d, b_d = a.as_dict(model), b.as_dict(model)
-                rows.append({
-                    "thread_length": length,
-                    "sticky": sticky,
-                    "provider": provider.name,
-                    "a": a_d,
-                    "b": b_d,
-                    "saving_with_cache": 1 - b.cost_units / a.cost_units if a.cost_units else 0.0,
-                    "saving_without_cache": 1 - b.uncached_tokens / a.uncached_tokens if a.uncached_tokens else 0.0,
-                })
-    return rows
+                scenarios.append(_row(turns_a, turns_b, provider, model, thread_length=length, sticky=sticky))
+            if length == traffic.thread_lengths[len(traffic.thread_lengths) // 2] and not sticky:
+                for rate in traffic.sensitivity_threads_per_hour:
+                    varied = replace(model, traffic=replace(traffic, threads_per_hour=rate))
+                    for provider in model.providers:
+                        sensitivity.append(_row(turns_a, turns_b, provider, varied, thread_length=length,
+                                                sticky=False, threads_per_hour=rate))
+    return {"scenarios": scenarios, "traffic_sensitivity": sensitivity}

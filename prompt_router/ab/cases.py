@@ -21,7 +21,6 @@ from ..library import ModuleLibrary
 
 _REQUIRED = {"id": str, "query": str, "category": str, "needs": list}
 _OPTIONAL = {"history": list}
-_NO_LOCATION = ("", 0)
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,8 @@ def read_cases(paths: Iterable[str | Path], libraries: Iterable[ModuleLibrary] =
     Memory stays flat except for the duplicate-id check, which keeps an 8-byte digest per
     case (about 70 MB for a million cases)."""
     libraries = list(libraries)
-    seen: dict[int, tuple[str, int]] = {}
+    seen: set[int] = set()
+    locations: dict[int, tuple[str, int]] = {}  # for the first ids only, to bound memory
     for path in map(str, paths):
         try:
             handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
@@ -88,11 +88,12 @@ def read_cases(paths: Iterable[str | Path], libraries: Iterable[ModuleLibrary] =
                                 line, "needs")])
                     digest = int.from_bytes(hashlib.blake2b(case.id.encode(), digest_size=8).digest(), "big")
                     if digest in seen:
-                        first_path, first_line = seen[digest]
-                        where = f"first at {first_path}:{first_line}" if first_path else "seen earlier"
+                        first = locations.get(digest)
+                        where = f"first at {first[0]}:{first[1]}" if first else "seen earlier"
                         raise CaseFileError([Problem(path, f"duplicate id {case.id!r} ({where})", line, "id")])
-                    # Locations are kept for the first 100,000 ids only, to bound memory.
-                    seen[digest] = (path, line) if len(seen) < 100_000 else _NO_LOCATION
+                    seen.add(digest)
+                    if len(locations) < 100_000:
+                        locations[digest] = (path, line)
                     count += 1
                     yield case
             except UnicodeDecodeError as exc:

@@ -76,7 +76,7 @@ def cmd_ab_test(args: argparse.Namespace) -> int:
             run = run_ab(cases, arm_a, arm_b, progress=lambda _case: bar.advance(task))
     traffic = TrafficModel(threads_per_hour=args.threads_per_hour, thread_lengths=tuple(args.thread_lengths))
     model = CostModel(args.price, args.requests_per_month, traffic, tuple(PROVIDERS[p] for p in args.providers))
-    rows = [] if args.no_cache_sim else cache_report(run.sample.items, arm_a, arm_b, model)
+    rows = {} if args.no_cache_sim else cache_report(run.sample.items, arm_a, arm_b, model)
     report = build_report(run, model, rows, list(args.cases), {"min_recall": args.min_recall, "min_reduction": args.min_reduction})
     paths = write_report(report, args.report_dir)
     if not args.quiet:

@@ -42,6 +42,7 @@ class TrafficModel:
     turn_tokens: int = 350  # tokens one finished turn adds to the history (user + reply)
     user_tokens: int = 60  # tokens of the new user message
     thread_lengths: tuple[int, ...] = (1, 5, 20)  # scenarios, in turns per thread
+    sensitivity_threads_per_hour: tuple[float, ...] = (60.0, 600.0, 6000.0, 60000.0)  # rates compared
     requests_per_scenario: int = 6000  # simulated requests per scenario
     seed: int = 1234
 

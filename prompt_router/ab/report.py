@@ -32,7 +32,7 @@ def _group(stats: GroupStats) -> dict[str, Any]:
     return stats.summary()
 
 
-def build_report(run: ABRun, model: CostModel, cache_rows: list[dict[str, Any]], case_files: list[str],
+def build_report(run: ABRun, model: CostModel, cache_rows: dict[str, list[dict[str, Any]]], case_files: list[str],
                  gates: dict[str, float | None]) -> dict[str, Any]:
     overall = _group(run.overall)
     per_request_a = model.dollars(overall["a"]["tokens_mean"])
@@ -181,6 +181,14 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     if report["cache"]:
         traffic = report["cost_model"]["traffic"]
+        header = ["turns/thread", "sticky", "provider", "A $/month", "B $/month", "saving with cache", "saving without cache",
+                  "B cache-read share"]
+
+        def cache_rows(rows: list[dict[str, Any]], first: str) -> list[list[Any]]:
+            return [[r[first] if first == "thread_length" else f"{r[first]:,.0f}", "yes" if r["sticky"] else "no", r["provider"],
+                     f"${r['a']['usd_per_month']:,.0f}", f"${r['b']['usd_per_month']:,.0f}", _pct(r["saving_with_cache"]),
+                     _pct(r["saving_without_cache"]), _pct(r["b"]["cache_read_share"])] for r in rows]
+
         out += [
             "### With provider prompt caching",
             "",
@@ -188,13 +196,14 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"{traffic['turn_tokens']} tokens of conversation added per turn, {traffic['user_tokens']}-token user messages. "
             "Costs include the conversation, which a changed system prompt invalidates. "
             "Anthropic: writes 1.25×, reads 0.1×, 5-minute TTL; OpenAI-style: reads 0.5×, no write premium, 128-token steps; "
-            "both cache only prefixes of 1,024+ tokens.",
+            "both cache only prefixes of 1,024+ tokens. Monthly figures scale the simulated cost per request to "
+            f"{report['money']['requests_per_month']:,} requests.",
             "",
-            _table(["turns/thread", "sticky", "provider", "A $/month", "B $/month", "saving with cache", "saving without cache",
-                    "B cache-read share"],
-                   [[r["thread_length"], "yes" if r["sticky"] else "no", r["provider"], f"${r['a']['usd_per_month']:,.0f}",
-                     f"${r['b']['usd_per_month']:,.0f}", _pct(r["saving_with_cache"]), _pct(r["saving_without_cache"]),
-                     _pct(r["b"]["cache_read_share"])] for r in report["cache"]]),
+            _table(header, cache_rows(report["cache"]["scenarios"], "thread_length")),
+            "",
+            "How the saving depends on traffic (same threads, more or fewer of them per hour):",
+            "",
+            _table(["threads/hour", *header[1:]], cache_rows(report["cache"]["traffic_sensitivity"], "threads_per_hour")),
             "",
         ]
     failures = report["failures"]
@@ -238,9 +247,12 @@ def _charts(report: dict[str, Any]) -> list[tuple[str, str]]:
     save(fig, "Token reduction by category")
 
     fig, ax = plt.subplots(figsize=(8, 3.5))
+    values = [float(v) for arm in ("a", "b") for v in report["_token_hist"][arm]]
+    low, high = min(values, default=0.0), max(values, default=1.0)
+    edges = [low + (high - low + 1) * i / 40 for i in range(41)]  # shared bins: a one-value arm stays visible
     for arm, color in (("a", "#999999"), ("b", "#3b7dd8")):
         hist = report["_token_hist"][arm]
-        ax.hist(list(map(float, hist)), bins=40, weights=list(hist.values()), alpha=0.7, color=color, label=f"arm {arm.upper()}")
+        ax.hist(list(map(float, hist)), bins=edges, weights=list(hist.values()), alpha=0.7, color=color, label=f"arm {arm.upper()}")
     ax.set_xlabel("system prompt tokens per request")
     ax.set_ylabel("cases")
     ax.legend()
@@ -255,7 +267,7 @@ def _charts(report: dict[str, Any]) -> list[tuple[str, str]]:
     save(fig, "Recall by module (B)")
 
     if report["cache"]:
-        rows = report["cache"]
+        rows = report["cache"]["scenarios"]
         labels = [f"{r['provider']}, {r['thread_length']} turns{', sticky' if r['sticky'] else ''}" for r in rows]
         fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.5))
         ax.barh(labels, [r["saving_with_cache"] * 100 for r in rows], color="#d8873b", label="with caching")
