@@ -102,7 +102,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _router(args: argparse.Namespace) -> PromptRouter:
-    return PromptRouter.from_settings(_settings(args))
+    router = PromptRouter.from_settings(_settings(args))
+    args.cleanup.append(router.close)  # with a DSN set, flush (bounded) before exiting
+    return router
 
 
 def cmd_route(args: argparse.Namespace) -> int:
@@ -180,6 +182,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.cleanup = []
     try:
         return int(args.func(args) or 0)
     except LibraryError as exc:
@@ -192,6 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    finally:
+        for cleanup in args.cleanup:
+            cleanup()
 
 
 if __name__ == "__main__":

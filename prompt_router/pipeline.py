@@ -88,9 +88,24 @@ class PromptRouter:
 
     @classmethod
     def from_settings(cls, settings: RouterSettings | None = None, **kwargs: Any) -> PromptRouter:
+        """Load the configured library; attach telemetry when a DSN is configured."""
         settings = settings or RouterSettings()
         library = load_library(settings.modules_dir or bundled_library_dir())
-        return cls(library, settings=settings, **kwargs)
+        from .telemetry import SentryTelemetry
+
+        telemetry = SentryTelemetry.from_settings(settings)
+        observers = [*kwargs.pop("observers", ()), *([telemetry] if telemetry else [])]
+        return cls(library, settings=settings, observers=observers, **kwargs)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Flush and stop observers that hold resources (telemetry), within `timeout` seconds."""
+        for observer in self.observers:
+            close = getattr(observer, "close", None)
+            if close is not None:
+                try:
+                    close(timeout)
+                except Exception:
+                    logger.exception("prompt-router observer %r failed to close", observer)
 
     def _route_uncached(self, query: str, history: tuple[str, ...]) -> RoutingDecision:
         return self.router.route(query, history)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .tokens import DEFAULT_ENCODING
@@ -19,6 +19,7 @@ class RouterSettings(BaseSettings):
         extra="ignore",  # a shared .env holds other applications' variables too
         env_ignore_empty=True,  # `NAME=` in .env means "use the default"
         frozen=True,
+        hide_input_in_errors=True,  # a validation error must never print the DSN
     )
 
     use_dynamic_routing: bool = Field(True, description="false = send the full prompt, byte for byte")
@@ -31,3 +32,30 @@ class RouterSettings(BaseSettings):
     max_scan_chars: int = Field(32_000, ge=0, description="scan at most this many characters of a message (head + tail); 0 = all")
     route_cache_size: int = Field(4096, ge=0, description="routing decisions kept (LRU)")
     build_cache_size: int = Field(256, ge=0, description="assembled prompts kept (LRU)")
+
+    # Telemetry (docs/monitoring.md). No DSN: nothing is attached and nothing runs.
+    sentry_dsn: SecretStr | None = Field(None, description="DSN of the GlitchTip/Sentry project; a secret, never logged")
+    sentry_environment: str | None = Field(None, description="environment reported with events")
+    sentry_release: str | None = Field(None, description="release reported with events (default prompt-router@VERSION)")
+    telemetry_enabled: bool = Field(True, description="false = report nothing even with a DSN")
+    telemetry_sample_rate: float = Field(1.0, ge=0.0, le=1.0, description="share of requests reported as events")
+    telemetry_traces_sample_rate: float = Field(0.0, ge=0.0, le=1.0, description="share of requests reported as timing transactions")
+    telemetry_use_host_client: bool = Field(False, description="send through the host application's initialised sentry_sdk client")
+    telemetry_queue_size: int = Field(1000, ge=1, description="events waiting to be sent; more are dropped")
+    telemetry_max_events_per_second: float = Field(
+        100.0, gt=0, description="requests reported per second at most; bounds background CPU, excess is dropped and counted")
+    telemetry_shutdown_timeout: float = Field(2.0, ge=0.0, description="seconds to flush at shutdown")
+
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _check_dsn(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        from sentry_sdk.utils import BadDsn, Dsn
+
+        try:
+            Dsn(value.get_secret_value())
+        except BadDsn as exc:
+            # The message names the problem, never the DSN itself.
+            raise ValueError(f"PROMPT_ROUTER_SENTRY_DSN is not a valid DSN ({exc})") from None
+        return value

@@ -48,3 +48,9 @@ def bundled():
 @pytest.fixture(scope="session")
 def bundled_router(bundled):
     return PromptRouter(bundled, settings=RouterSettings(_env_file=None))
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    # Loopback only, on a free port.
+    return ("127.0.0.1", 0)

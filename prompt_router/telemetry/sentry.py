@@ -1,0 +1,204 @@
+"""Reporting routing to a Sentry-compatible tracker (GlitchTip, Sentry, Bugsink) with sentry-sdk.
+
+A library must not hijack its host's Sentry: this never calls `sentry_sdk.init`, uses its own
+`sentry_sdk.Client` (no default or auto-enabled integrations) and captures through that client
+with its own `Scope`, so our events go to our DSN with only our data, and the host's events,
+tags, user and breadcrumbs are untouched. (`Scope.capture_event` would merge the host's global
+and isolation scopes into our events; `Client.capture_event(event, scope=ours)` does not.)
+
+Capture is fire-and-forget: the request thread only draws the sampling decision and puts the
+immutable result on a bounded queue; a daemon thread builds, scrubs and hands events to the
+SDK, whose own transport thread does the HTTP. A full queue drops (and counts) events.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import queue
+import random
+import threading
+import time
+from typing import Any
+
+import sentry_sdk
+
+from ..pipeline import PromptResult
+from ..settings import RouterSettings
+from . import events
+from .scrub import scrub_event
+
+logger = logging.getLogger("prompt_router.telemetry")
+_STOP = object()
+
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("prompt-router")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def make_client(settings: RouterSettings) -> sentry_sdk.Client:
+    """Our own client: only our DSN, no integrations, no PII, no hostname, no frame locals."""
+    assert settings.sentry_dsn is not None
+    return sentry_sdk.Client(
+        dsn=settings.sentry_dsn.get_secret_value(),
+        environment=settings.sentry_environment,
+        # An explicit release also stops the SDK from running `git` to guess one.
+        release=settings.sentry_release or f"prompt-router@{_package_version()}",
+        default_integrations=False,
+        auto_enabling_integrations=False,
+        integrations=[],
+        include_local_variables=False,
+        max_breadcrumbs=0,
+        server_name="",
+        auto_session_tracking=False,
+        enable_backpressure_handling=False,
+        sample_rate=1.0,  # sampling is ours, decided before anything is built
+        before_send=scrub_event,
+        before_send_transaction=scrub_event,
+        transport_queue_size=settings.telemetry_queue_size,
+        shutdown_timeout=settings.telemetry_shutdown_timeout,
+    )
+
+
+class SentryTelemetry:
+    """A RouterObserver that reports routing decisions, prompt sizes, timing and faults."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        sample_rate: float = 1.0,
+        traces_sample_rate: float = 0.0,
+        queue_size: int = 1000,
+        max_per_second: float = 100.0,
+        shutdown_timeout: float = 2.0,
+        owns_client: bool = True,
+        extra_tags: dict[str, str] | None = None,
+    ) -> None:
+        self.client = client
+        self.sample_rate = sample_rate
+        self.traces_sample_rate = traces_sample_rate
+        self.shutdown_timeout = shutdown_timeout
+        self.extra_tags = dict(extra_tags or {})
+        self.dropped = 0
+        # A token bucket bounds the background work: in CPython the telemetry thread shares
+        # the GIL with request threads, so unbounded event building would slow requests.
+        self._rate = max_per_second
+        self._allowance = max_per_second
+        self._last = time.monotonic()
+        self._owns_client = owns_client
+        self._scope = sentry_sdk.Scope()  # ours alone: never merged with the host's scopes
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._random = random.random
+        self._closed = False
+        self._thread = threading.Thread(target=self._drain, name="prompt-router-telemetry", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    @classmethod
+    def from_settings(cls, settings: RouterSettings) -> SentryTelemetry | None:
+        """None when telemetry is off or there is nowhere to send: then nothing is attached."""
+        if not settings.telemetry_enabled:
+            return None
+        options = dict(sample_rate=settings.telemetry_sample_rate, traces_sample_rate=settings.telemetry_traces_sample_rate,
+                       queue_size=settings.telemetry_queue_size, shutdown_timeout=settings.telemetry_shutdown_timeout,
+                       max_per_second=settings.telemetry_max_events_per_second)
+        if settings.telemetry_use_host_client:
+            host = sentry_sdk.get_client()
+            if host.is_active():
+                return cls(host, owns_client=False, **options)
+        if settings.sentry_dsn is None:
+            return None
+        return cls(make_client(settings), **options)
+
+    # --- the request path: a random draw and a non-blocking put ---------------------------------
+
+    def on_result(self, result: PromptResult) -> None:
+        sampled = self._random() < self.sample_rate
+        traced = self.traces_sample_rate > 0 and self._random() < self.traces_sample_rate
+        if sampled or traced:
+            self._put(("result", result, time.time(), sampled, traced))
+
+    def on_error(self, error: BaseException, result: PromptResult) -> None:
+        self._put(("error", error, result))
+
+    def record_provider_request(self, model: str, prompt_tokens: int, tools: int) -> None:
+        """For the integration layer: what was actually sent to the provider."""
+        if self._random() < self.sample_rate:
+            self._put(("provider", model, prompt_tokens, tools))
+
+    def _put(self, item: tuple) -> None:
+        if self._closed:
+            return
+        now = time.monotonic()  # races between request threads only blur the rate a little
+        self._allowance = min(self._rate, self._allowance + (now - self._last) * self._rate)
+        self._last = now
+        if self._allowance < 1.0:
+            self.dropped += 1
+            return
+        self._allowance -= 1.0
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            self.dropped += 1
+
+    # --- the telemetry thread ---------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is _STOP:
+                    return
+                for event, hint in self._events(item):
+                    self.client.capture_event(scrub_event(event), hint=hint, scope=self._scope)
+            except Exception:  # telemetry must never take anything down, itself included
+                logger.debug("prompt-router telemetry: could not send an event", exc_info=True)
+            finally:
+                self._queue.task_done()
+
+    def _events(self, item: tuple) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+        kind = item[0]
+        if kind == "result":
+            _, result, finished_at, sampled, traced = item
+            out: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+            if sampled:
+                out += [(events.routing_event(result, self.extra_tags), None), (events.prompt_event(result, self.extra_tags), None)]
+            if traced:
+                out.append((events.transaction_event(result, finished_at, self.extra_tags), None))
+            return out
+        if kind == "error":
+            _, error, result = item
+            return [events.error_event(error, result, getattr(self.client, "options", None))]
+        _, model, prompt_tokens, tools = item
+        return [(events.provider_request_event(model, prompt_tokens, tools, self.extra_tags), None)]
+
+    # --- shutdown -----------------------------------------------------------------------------------
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait (at most `timeout` seconds) until queued events are handed to the SDK and sent."""
+        deadline = time.monotonic() + (self.shutdown_timeout if timeout is None else timeout)
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.005)
+        remaining = max(0.0, deadline - time.monotonic())
+        self.client.flush(timeout=remaining)
+        return not self._queue.unfinished_tasks
+
+    def close(self, timeout: float | None = None) -> None:
+        """Flush with a bounded timeout, stop the thread, and close our own client."""
+        if self._closed:
+            return
+        self.flush(timeout)
+        self._closed = True
+        try:
+            self._queue.put_nowait(_STOP)
+        except queue.Full:
+            pass
+        if self._owns_client:
+            self.client.close(timeout=0)
+        atexit.unregister(self.close)
