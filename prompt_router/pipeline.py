@@ -10,14 +10,14 @@ import datetime as _dt
 import functools
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from .builder import BuiltPrompt, CacheStats, PromptBuilder, cache_stats
 from .errors import ContextError
 from .library import ModuleLibrary, bundled_library_dir, load_library
-from .routing import KeywordRouter, Router, RoutingDecision, static_decision
+from .routing import KeywordRouter, Router, RoutingDecision, static_decision, with_sticky
 from .settings import RouterSettings
 from .tokens import TokenCounter
 
@@ -40,6 +40,7 @@ class PromptResult:
     route_seconds: float = 0.0
     build_seconds: float = 0.0
     error: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)  # e.g. the rollout arm; reported as tags
 
     @property
     def text(self) -> str:
@@ -137,32 +138,41 @@ class PromptRouter:
         history: Sequence[str] = (),
         context: Mapping[str, Any] | None = None,
         dynamic: bool | None = None,
+        sticky: Collection[str] = (),
+        labels: Mapping[str, str] | None = None,
     ) -> PromptResult:
         """The system prompt for `query` (the latest user message). `history` holds earlier
-        user messages, oldest first. `dynamic` overrides `use_dynamic_routing` for this call.
+        user messages, oldest first. `dynamic` overrides `use_dynamic_routing` for this call;
+        `sticky` names modules to keep whatever the routing says (thread stickiness);
+        `labels` are passed through to observers (telemetry tags).
 
         Raises ContextError only when the caller omits a required variable (a bug in the
         caller, so it is not hidden); routing and building faults never raise."""
         ctx = self._context(context)
         full = self.builder.full(ctx)
+        labels = labels or {}
         if not (self.use_dynamic_routing if dynamic is None else dynamic):
-            result = PromptResult(full, self._static_decision, "static", full.tokens, len(query))
+            result = PromptResult(full, self._static_decision, "static", full.tokens, len(query), labels=labels)
             self._notify(result)
             return result
         try:
             start = time.perf_counter()
             decision = self.route(query, history)
+            if sticky:
+                decision = with_sticky(decision, sticky, self.library)
             routed = time.perf_counter()
             prompt = self.builder.build(decision, ctx)
             built = time.perf_counter()
         except Exception as exc:
             logger.warning("routing failed, sending the full prompt: %s: %s", type(exc).__name__, exc)
             result = PromptResult(
-                full, self._static_decision, "error", full.tokens, len(query), error=f"{type(exc).__name__}: {exc}"
+                full, self._static_decision, "error", full.tokens, len(query),
+                error=f"{type(exc).__name__}: {exc}", labels=labels,
             )
             self._notify(result, exc)
             return result
-        result = PromptResult(prompt, decision, "dynamic", full.tokens, len(query), routed - start, built - routed)
+        result = PromptResult(prompt, decision, "dynamic", full.tokens, len(query), routed - start, built - routed,
+                              labels=labels)
         self._notify(result)
         return result
 
@@ -181,3 +191,12 @@ class PromptRouter:
 
     def clear_caches(self) -> None:
         self._route_cached.cache_clear()
+
+    def reload_settings(self, settings: RouterSettings | None = None) -> None:
+        """Apply changed runtime settings (the dynamic-routing flag, rollout percentage,
+        stickiness, tool filtering) without a restart: re-reads the environment and `.env`
+        when `settings` is not given. The library, encoding and cache sizes stay as loaded;
+        changing those needs a new router."""
+        settings = settings or RouterSettings()
+        self.settings = settings
+        self.use_dynamic_routing = settings.use_dynamic_routing

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 from .library import FallbackMode, ModuleLibrary
 from .normalize import clip
 
-ReasonKind = Literal["always", "trigger", "history", "required", "fallback", "static"]
+ReasonKind = Literal["always", "trigger", "history", "required", "fallback", "static", "sticky"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class ModuleReason:
             return "fallback: no tool trigger matched"
         if self.kind == "static":
             return "static mode: full prompt"
+        if self.kind == "sticky":
+            return "kept from an earlier turn of this thread"
         return "always sent"
 
 
@@ -71,6 +73,24 @@ class Router(Protocol):
     library: ModuleLibrary
 
     def route(self, query: str, history: Sequence[str] = ()) -> RoutingDecision: ...
+
+
+_STICKY = ModuleReason("sticky")
+
+
+def with_sticky(decision: RoutingDecision, kept: Collection[str], library: ModuleLibrary) -> RoutingDecision:
+    """`decision` plus the tool modules a thread already used. A fallback is replaced by the
+    thread's modules: the conversation is better context than "everything" or "nothing"."""
+    kept = [m for m in kept if m in library]
+    if not kept:
+        return decision
+    if decision.fallback:
+        reasons = {m: r for m, r in decision.reasons.items() if r.kind == "always"}
+    else:
+        reasons = dict(decision.reasons)
+    for module_id in kept:
+        reasons.setdefault(module_id, _STICKY)
+    return replace(decision, modules=library.canonical(reasons), reasons=reasons, fallback=False)
 
 
 def static_decision(library: ModuleLibrary) -> RoutingDecision:

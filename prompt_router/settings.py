@@ -33,6 +33,14 @@ class RouterSettings(BaseSettings):
     route_cache_size: int = Field(4096, ge=0, description="routing decisions kept (LRU)")
     build_cache_size: int = Field(256, ge=0, description="assembled prompts kept (LRU)")
 
+    # Chat-backend integration (prompt_router.integration).
+    rollout_percent: float = Field(100.0, ge=0.0, le=100.0, description="share of threads in the dynamic arm")
+    rollout_salt: str = Field("prompt-router", description="changes which threads fall in the dynamic arm")
+    sticky_threads: bool = Field(True, description="a module used earlier in a thread stays for the rest of it")
+    thread_state_size: int = Field(10_000, ge=1, description="threads remembered (LRU)")
+    thread_state_ttl_seconds: float = Field(86_400.0, gt=0, description="a thread idle this long is forgotten")
+    filter_tools: bool = Field(False, description="send only the tool definitions of selected modules (see docs)")
+
     # Telemetry (docs/monitoring.md). No DSN: nothing is attached and nothing runs.
     sentry_dsn: SecretStr | None = Field(None, description="DSN of the GlitchTip/Sentry project; a secret, never logged")
     sentry_environment: str | None = Field(None, description="environment reported with events")

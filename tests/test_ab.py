@@ -223,3 +223,23 @@ def test_ab_test_bad_input_is_one_clear_error(tmp_path):
     assert proc.returncode == 2 and "c.jsonl:1: invalid JSON" in proc.stderr and "Traceback" not in proc.stderr
     proc = _ab("--cases", str(bad), "--min-recall", "99")
     assert proc.returncode == 2 and "between 0 and 1" in proc.stderr
+
+
+def test_a_changed_tool_list_invalidates_even_the_core_prefix():
+    model = CostModel(traffic=TrafficModel(threads_per_hour=3600, user_tokens=0))
+    same = [[Turn(3000, 1500, ("v", "x"), ("v", "core"), 4000, ("a", "b"))] for _ in range(2)]
+    changed = [[Turn(3000, 1500, ("v", "x"), ("v", "core"), 4000, tools)] for tools in (("a", "b"), ("a", "c"))]
+    assert simulate(same, ANTHROPIC, model).read_tokens == 7000  # tools + system reused
+    assert simulate(changed, ANTHROPIC, model).read_tokens == 0  # nothing behind the changed tools survives
+
+
+def test_tool_filtering_rows_appear_when_tools_are_modelled(tmp_path):
+    cases = write_cases(tmp_path / "c.jsonl", [case(str(i), q, []) for i, q in enumerate(["chart it", "email bob", "hi"])])
+    out = tmp_path / "r"
+    proc = _ab("--cases", str(cases), "--report-dir", str(out), "--quiet", "--tool-tokens", "300", "--thread-lengths", "1",
+               "--providers", "openai")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads((out / "report.json").read_text())["cache"]["scenarios"]
+    assert {r["filter_tools"] for r in rows} == {False, True}
+    unfiltered, filtered = sorted(rows, key=lambda r: r["filter_tools"])
+    assert filtered["b"]["tokens_per_request"] < unfiltered["b"]["tokens_per_request"]

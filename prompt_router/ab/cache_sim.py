@@ -24,6 +24,7 @@ from typing import Any
 
 from .cases import Case
 from .params import CachePricing, CostModel
+from ..integration.tools import governed_tools
 from .runner import CONTEXT, Arm
 
 
@@ -33,10 +34,14 @@ class Turn:
     prefix_tokens: int
     system_key: tuple[str, ...]
     prefix_key: tuple[str, ...]
+    tool_tokens: int = 0  # tool definitions, rendered before the system prompt
+    tool_key: tuple[str, ...] = ()
 
 
-def thread_turns(arm: Arm, cases: list[Case], sticky: bool) -> list[Turn]:
+def thread_turns(arm: Arm, cases: list[Case], sticky: bool, tool_tokens_per_tool: int = 0,
+                 filter_tools: bool = False) -> list[Turn]:
     router = arm.router
+    owners = governed_tools(router.library)
     turns: list[Turn] = []
     history: list[str] = []
     kept: set[str] = set()
@@ -46,8 +51,13 @@ def thread_turns(arm: Arm, cases: list[Case], sticky: bool) -> list[Turn]:
         if sticky and arm.dynamic:
             kept.update(result.decision.modules)
             prompt = router.builder.build(kept, CONTEXT)
+        tools: tuple[str, ...] = ()
+        if tool_tokens_per_tool:
+            selected = set(prompt.modules)
+            tools = tuple(sorted(name for name, modules in owners.items()
+                                 if not (filter_tools and arm.dynamic) or modules & selected))
         turns.append(Turn(prompt.tokens, prompt.prefix_tokens, (prompt.library_version, *prompt.modules),
-                          (prompt.library_version, *prompt.prefix_modules)))
+                          (prompt.library_version, *prompt.prefix_modules), len(tools) * tool_tokens_per_tool, tools))
         history.append(case.query)
     return turns
 
@@ -107,20 +117,22 @@ def simulate(threads: list[list[Turn]], provider: CachePricing, model: CostModel
         now, thread_id, k = heapq.heappop(events)
         turn = threads[thread_id][k]
         conversation = k * traffic.turn_tokens + traffic.user_tokens
-        total = turn.system_tokens + conversation
+        # Tools come first in the rendered prompt: every boundary sits behind them.
+        tools, lead = turn.tool_key, turn.tool_tokens
+        total = lead + turn.system_tokens + conversation
         boundaries = {  # where this request leaves cache entries
-            ("prefix", turn.prefix_key): turn.prefix_tokens,
-            ("system", turn.system_key): turn.system_tokens,
-            ("conv", turn.system_key, thread_id, k): total,
+            ("prefix", tools, turn.prefix_key): lead + turn.prefix_tokens,
+            ("system", tools, turn.system_key): lead + turn.system_tokens,
+            ("conv", tools, turn.system_key, thread_id, k): total,
         }
         candidates = {  # entries earlier requests may have left that this one can reuse
-            ("prefix", turn.prefix_key): turn.prefix_tokens,
-            ("system", turn.system_key): turn.system_tokens,
+            ("prefix", tools, turn.prefix_key): lead + turn.prefix_tokens,
+            ("system", tools, turn.system_key): lead + turn.system_tokens,
         }
         if k:
-            # The previous turn's prompt is a prefix of this one only if the system prompt
-            # did not change in between (the conversation sits behind it).
-            candidates[("conv", turn.system_key, thread_id, k - 1)] = total - traffic.turn_tokens
+            # The previous turn's prompt is a prefix of this one only if the tools and the
+            # system prompt did not change in between (the conversation sits behind them).
+            candidates[("conv", tools, turn.system_key, thread_id, k - 1)] = total - traffic.turn_tokens
         hit, hit_key = 0, None
         for key, length in candidates.items():
             usable = length - length % step
@@ -163,19 +175,25 @@ def cache_report(sample: list[Case], arm_a: Arm, arm_b: Arm, model: CostModel) -
     so whether routing saves money depends on how busy the deployment is."""
     traffic = model.traffic
     scenarios, sensitivity = [], []
+    per_tool = traffic.tool_tokens_per_tool
+    filters = (False, True) if per_tool else (False,)
     for length in traffic.thread_lengths:
         cases = make_threads(sample, length, max(1, traffic.requests_per_scenario // length))
-        turns_a = [thread_turns(arm_a, thread, sticky=False) for thread in cases]
+        turns_a = [thread_turns(arm_a, thread, sticky=False, tool_tokens_per_tool=per_tool) for thread in cases]
         for sticky in (False, True):
             if sticky and length == 1:
                 continue  # one-turn threads have nothing to stick to
-            turns_b = [thread_turns(arm_b, thread, sticky=sticky) for thread in cases]
-            for provider in model.providers:
-                scenarios.append(_row(turns_a, turns_b, provider, model, thread_length=length, sticky=sticky))
-            if length == traffic.thread_lengths[len(traffic.thread_lengths) // 2] and not sticky:
-                for rate in traffic.sensitivity_threads_per_hour:
-                    varied = replace(model, traffic=replace(traffic, threads_per_hour=rate))
-                    for provider in model.providers:
-                        sensitivity.append(_row(turns_a, turns_b, provider, varied, thread_length=length,
-                                                sticky=False, threads_per_hour=rate))
+            for filtered in filters:
+                turns_b = [thread_turns(arm_b, thread, sticky=sticky, tool_tokens_per_tool=per_tool, filter_tools=filtered)
+                           for thread in cases]
+                for provider in model.providers:
+                    scenarios.append(_row(turns_a, turns_b, provider, model, thread_length=length, sticky=sticky,
+                                          filter_tools=filtered))
+                middle = traffic.thread_lengths[len(traffic.thread_lengths) // 2]
+                if length == middle and not sticky and not filtered:
+                    for rate in traffic.sensitivity_threads_per_hour:
+                        varied = replace(model, traffic=replace(traffic, threads_per_hour=rate))
+                        for provider in model.providers:
+                            sensitivity.append(_row(turns_a, turns_b, provider, varied, thread_length=length,
+                                                    sticky=False, filter_tools=False, threads_per_hour=rate))
     return {"scenarios": scenarios, "traffic_sensitivity": sensitivity}

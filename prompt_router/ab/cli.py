@@ -32,6 +32,8 @@ def register(sub: Any) -> None:
     p.add_argument("--providers", nargs="+", choices=sorted(PROVIDERS), default=["anthropic", "openai"])
     p.add_argument("--thread-lengths", nargs="+", type=int, default=list(TrafficModel.thread_lengths))
     p.add_argument("--threads-per-hour", type=float, default=TrafficModel.threads_per_hour)
+    p.add_argument("--tool-tokens", type=int, default=0, metavar="N",
+                   help="model the host's tool definitions at N tokens per tool, with and without filtering")
     p.add_argument("--no-cache-sim", action="store_true", help="skip the cache-aware cost simulation")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     p.set_defaults(func=cmd_ab_test)
@@ -74,7 +76,8 @@ def cmd_ab_test(args: argparse.Namespace) -> int:
         with Progress(TextColumn("replaying cases"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
             task = bar.add_task("cases", total=_line_count(args.cases))
             run = run_ab(cases, arm_a, arm_b, progress=lambda _case: bar.advance(task))
-    traffic = TrafficModel(threads_per_hour=args.threads_per_hour, thread_lengths=tuple(args.thread_lengths))
+    traffic = TrafficModel(threads_per_hour=args.threads_per_hour, thread_lengths=tuple(args.thread_lengths),
+                           tool_tokens_per_tool=args.tool_tokens)
     model = CostModel(args.price, args.requests_per_month, traffic, tuple(PROVIDERS[p] for p in args.providers))
     rows = {} if args.no_cache_sim else cache_report(run.sample.items, arm_a, arm_b, model)
     report = build_report(run, model, rows, list(args.cases), {"min_recall": args.min_recall, "min_reduction": args.min_reduction})

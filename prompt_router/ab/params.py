@@ -44,6 +44,7 @@ class TrafficModel:
     thread_lengths: tuple[int, ...] = (1, 5, 20)  # scenarios, in turns per thread
     sensitivity_threads_per_hour: tuple[float, ...] = (60.0, 600.0, 6000.0, 60000.0)  # rates compared
     requests_per_scenario: int = 6000  # simulated requests per scenario
+    tool_tokens_per_tool: int = 0  # >0: model the host's tool definitions (each governed tool this size)
     seed: int = 1234
 
 

@@ -181,11 +181,12 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     if report["cache"]:
         traffic = report["cost_model"]["traffic"]
-        header = ["turns/thread", "sticky", "provider", "A $/month", "B $/month", "saving with cache", "saving without cache",
-                  "B cache-read share"]
+        header = ["turns/thread", "sticky", "tools filtered", "provider", "A $/month", "B $/month", "saving with cache",
+                  "saving without cache", "B cache-read share"]
 
         def cache_rows(rows: list[dict[str, Any]], first: str) -> list[list[Any]]:
-            return [[r[first] if first == "thread_length" else f"{r[first]:,.0f}", "yes" if r["sticky"] else "no", r["provider"],
+            return [[r[first] if first == "thread_length" else f"{r[first]:,.0f}", "yes" if r["sticky"] else "no",
+                     "yes" if r.get("filter_tools") else "no", r["provider"],
                      f"${r['a']['usd_per_month']:,.0f}", f"${r['b']['usd_per_month']:,.0f}", _pct(r["saving_with_cache"]),
                      _pct(r["saving_without_cache"]), _pct(r["b"]["cache_read_share"])] for r in rows]
 
@@ -197,7 +198,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             "Costs include the conversation, which a changed system prompt invalidates. "
             "Anthropic: writes 1.25×, reads 0.1×, 5-minute TTL; OpenAI-style: reads 0.5×, no write premium, 128-token steps; "
             "both cache only prefixes of 1,024+ tokens. Monthly figures scale the simulated cost per request to "
-            f"{report['money']['requests_per_month']:,} requests.",
+            f"{report['money']['requests_per_month']:,} requests."
+            + (f" Tool definitions modelled at {traffic['tool_tokens_per_tool']} tokens per tool, rendered before the system "
+               "prompt; 'tools filtered' sends only the selected modules' tools." if traffic.get("tool_tokens_per_tool") else ""),
             "",
             _table(header, cache_rows(report["cache"]["scenarios"], "thread_length")),
             "",
@@ -268,7 +271,8 @@ def _charts(report: dict[str, Any]) -> list[tuple[str, str]]:
 
     if report["cache"]:
         rows = report["cache"]["scenarios"]
-        labels = [f"{r['provider']}, {r['thread_length']} turns{', sticky' if r['sticky'] else ''}" for r in rows]
+        labels = [f"{r['provider']}, {r['thread_length']} turns{', sticky' if r['sticky'] else ''}"
+                  f"{', tools filtered' if r.get('filter_tools') else ''}" for r in rows]
         fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.5))
         ax.barh(labels, [r["saving_with_cache"] * 100 for r in rows], color="#d8873b", label="with caching")
         ax.scatter([r["saving_without_cache"] * 100 for r in rows], labels, color="black", zorder=3, label="without caching")

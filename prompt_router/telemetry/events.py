@@ -36,6 +36,7 @@ def tags(result: PromptResult, extra: dict[str, str] | None = None) -> dict[str,
         "prompt_router.library_version": decision.library_version,
         "prompt_router.mode": result.mode,
         "prompt_router.router": decision.router,
+        **{f"prompt_router.{k}": str(v)[:200] for k, v in result.labels.items()},
     }
     return {**out, **(extra or {})}
 
