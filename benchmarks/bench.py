@@ -43,6 +43,7 @@ from prompt_router.tokens import get_encoding
 from prompt_router.triggers import compile_trigger, inflections
 
 TARGETS = {
+    "route_hybrid_p50_us": 1000.0,
     "route_build_warm_p50_us": 20.0,
     "route_build_warm_p99_us": 100.0,
     "speedup_vs_naive": 25.0,
@@ -259,7 +260,8 @@ def traced_mb(fn: Callable[[], object]) -> tuple[float, object]:
 
 def run(config: dict) -> dict:
     context = {"current_date": "2026-11-22"}
-    settings = RouterSettings(_env_file=None, route_cache_size=0)  # every query is really routed
+    # The keyword router (every query really routed); the hybrid router is measured separately.
+    settings = RouterSettings(_env_file=None, route_cache_size=0, router="keyword")
     bundled = load_library(bundled_library_dir())
     router = PromptRouter(bundled, settings=settings)
     queries = make_queries(config["queries"], 200)
@@ -282,7 +284,10 @@ def run(config: dict) -> dict:
         "static (full prompt)": lambda q: router.system_prompt(q, context=context, dynamic=False),
     }
     cold_router = PromptRouter(bundled, settings=RouterSettings(
-        _env_file=None, route_cache_size=0, build_cache_size=cold_builder_size))
+        _env_file=None, route_cache_size=0, build_cache_size=cold_builder_size, router="keyword"))
+    hybrid = PromptRouter(bundled, settings=RouterSettings(_env_file=None, route_cache_size=0, router="auto"))
+    if hybrid.router.name == "hybrid":  # only when the bundled library ships a matching artefact
+        bench["route (hybrid, learned)"] = lambda q: hybrid.router.route(q)
     naive = NaiveRouter(bundled, context)
     bench["naive baseline"] = naive.route_build
     results["bundled"] = {name: median_of_runs(fn, queries, rounds if "naive" not in name else 1, runs)
@@ -340,7 +345,7 @@ def run(config: dict) -> dict:
         results["growth_bundled_to_largest"] = round(largest["route"]["p50_us"] / bundled_route, 2)
 
     results["query_length"] = {}
-    uncapped = PromptRouter(bundled, settings=RouterSettings(_env_file=None, route_cache_size=0, max_scan_chars=0))
+    uncapped = PromptRouter(bundled, settings=RouterSettings(_env_file=None, route_cache_size=0, max_scan_chars=0, router="keyword"))
     for length in config["query_lengths"]:
         long_queries = make_queries(max(3, config["queries"] // (1 + length // 100)), length)
         n_rounds = max(1, rounds // (1 + length // 1000))
@@ -351,7 +356,7 @@ def run(config: dict) -> dict:
 
     def loaded_with_full_caches():
         library = load_library(bundled_library_dir())
-        full = PromptRouter(library, settings=RouterSettings(_env_file=None))
+        full = PromptRouter(library, settings=RouterSettings(_env_file=None, router="keyword"))
         for q in make_queries(full.settings.route_cache_size, 200, seed=3):
             full.system_prompt(q, context=context)
         rng = random.Random(5)
@@ -398,6 +403,8 @@ def check_targets(results: dict, config: dict) -> dict:
     largest = max(config["library_sizes"])
     longest = max(config["query_lengths"])
     checks = {
+        **({"route_hybrid_p50_us": results["bundled"]["route (hybrid, learned)"]["p50_us"]}
+           if "route (hybrid, learned)" in results["bundled"] else {}),
         "route_build_warm_p50_us": warm["p50_us"],
         "route_build_warm_p99_us": warm["p99_us"],
         "speedup_vs_naive": results["speedup_vs_naive"],

@@ -175,8 +175,10 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--stdin", action="store_true", help="one query per input line, one JSON object per output line")
         p.set_defaults(func=func)
     from .ab.cli import register as register_ab_test
+    from .learned.cli import register as register_train
 
     register_ab_test(sub)
+    register_train(sub)
     return parser
 
 

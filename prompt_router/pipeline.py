@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 from .builder import BuiltPrompt, CacheStats, PromptBuilder, cache_stats
 from .errors import ContextError
 from .library import ModuleLibrary, bundled_library_dir, load_library
-from .routing import KeywordRouter, Router, RoutingDecision, static_decision, with_sticky
+from .routing import Router, RoutingDecision, static_decision, with_sticky
 from .settings import RouterSettings
 from .tokens import TokenCounter
 
@@ -75,12 +75,11 @@ class PromptRouter:
         self.settings = settings
         self.library = library
         self.use_dynamic_routing = settings.use_dynamic_routing
-        self.router: Router = router or KeywordRouter(
-            library,
-            fallback=settings.fallback,
-            history_turns=settings.history_turns,
-            max_scan_chars=settings.max_scan_chars,
-        )
+        if router is None:
+            from .learned.router import router_from_settings
+
+            router = router_from_settings(library, settings)
+        self.router: Router = router
         self.builder = PromptBuilder(library, TokenCounter(settings.encoding), cache_size=settings.build_cache_size)
         self.observers = list(observers)
         self._static_decision = static_decision(library)

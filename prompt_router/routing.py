@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from .library import FallbackMode, ModuleLibrary
 from .normalize import clip
 
-ReasonKind = Literal["always", "trigger", "history", "required", "fallback", "static", "sticky"]
+ReasonKind = Literal["always", "trigger", "history", "required", "fallback", "static", "sticky", "model"]
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class ModuleReason:
     kind: ReasonKind
     trigger: str | None = None
     required_by: str | None = None
+    score: float | None = None  # learned routers: the module's score and threshold
+    threshold: float | None = None
 
     def __str__(self) -> str:
         if self.kind == "trigger":
@@ -34,6 +36,8 @@ class ModuleReason:
             return "static mode: full prompt"
         if self.kind == "sticky":
             return "kept from an earlier turn of this thread"
+        if self.kind == "model":
+            return f"model score {self.score:.2f} >= threshold {self.threshold:.2f}"
         return "always sent"
 
 
@@ -50,6 +54,8 @@ class RoutingDecision:
     library_version: str
     router: str
     matched_triggers: tuple[str, ...] = ()
+    scores: Mapping[str, float] = field(default_factory=dict)  # learned routers: every class's score
+    no_tools: bool = False  # a learned router judged that the request needs no tool module
 
     @property
     def tool_modules(self) -> tuple[str, ...]:
@@ -63,6 +69,7 @@ class RoutingDecision:
             "matched_triggers": list(self.matched_triggers),
             "router": self.router,
             "library_version": self.library_version,
+            **({"scores": {k: round(v, 4) for k, v in self.scores.items()}, "no_tools": self.no_tools} if self.scores else {}),
         }
 
 

@@ -47,7 +47,7 @@ def bundled():
 
 @pytest.fixture(scope="session")
 def bundled_router(bundled):
-    return PromptRouter(bundled, settings=RouterSettings(_env_file=None))
+    return PromptRouter(bundled, settings=RouterSettings(_env_file=None, router="keyword"))
 
 
 @pytest.fixture(scope="session")

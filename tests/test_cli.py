@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 from .conftest import SMALL, write_library
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "prompt_router.cli", *args],
-        input=stdin, capture_output=True, text=True, timeout=60,
+        input=stdin, capture_output=True, text=True, timeout=60, env={**os.environ, **env},
     )
 
 
@@ -26,7 +27,7 @@ def test_route_json_has_the_documented_shape():
 
 
 def test_route_stdin_one_json_object_per_line():
-    proc = run("route", "--stdin", stdin="deploy the app\nhello\n\nemail my landlord\n")
+    proc = run("route", "--stdin", stdin="deploy the app\nhello\n\nemail my landlord\n", PROMPT_ROUTER_ROUTER="keyword")
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(rows) == 4

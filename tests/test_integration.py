@@ -52,7 +52,7 @@ FOLLOW_UP = ("plot sales.csv by month", "thanks, looks good", "what about the we
 
 def test_a_follow_up_keeps_its_module_only_because_of_stickiness():
     for sticky, expected in ((True, True), (False, False)):
-        conv = conversation(fallback="core", history_turns=1, sticky_threads=sticky)
+        conv = conversation(fallback="core", history_turns=1, sticky_threads=sticky, router="keyword")
         prepared = None
         for n in range(1, len(FOLLOW_UP) + 1):
             prepared = conv.prepare("t", thread(*FOLLOW_UP[:n]), context=DATE)
@@ -63,9 +63,13 @@ def test_a_follow_up_keeps_its_module_only_because_of_stickiness():
 
 
 def test_stickiness_keeps_the_prefix_stable_turn_to_turn():
-    conv = conversation()
+    conv = conversation(router="keyword")
     texts = [conv.prepare("t", thread(*FOLLOW_UP[:n]), context=DATE).text for n in range(1, 6)]
     assert len(set(texts)) == 1  # same module set every turn: the whole system prompt is reusable
+    # whatever the router, a sticky thread's modules only ever grow
+    default = conversation()
+    sets = [set(default.prepare("d", thread(*FOLLOW_UP[:n]), context=DATE).decision.modules) for n in range(1, 6)]
+    assert all(a <= b for a, b in zip(sets, sets[1:]))
 
 
 def test_fallback_modules_do_not_stick_and_reset_forgets():

@@ -21,7 +21,7 @@ from prompt_router import (
 from .conftest import DATE
 
 _LIBRARY = load_library(bundled_library_dir())
-_ROUTER = PromptRouter(_LIBRARY, settings=RouterSettings(_env_file=None))
+_ROUTER = PromptRouter(_LIBRARY, settings=RouterSettings(_env_file=None, router="keyword"))
 
 
 class Recorder:

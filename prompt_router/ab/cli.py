@@ -14,7 +14,7 @@ from .cache_sim import cache_report
 from .cases import read_cases
 from .params import PROVIDERS, CostModel, TrafficModel
 from .report import build_report, print_summary, write_report
-from .runner import Arm, run_ab
+from .runner import Arm, recall_reduction_curve, run_ab
 
 
 def register(sub: Any) -> None:
@@ -24,6 +24,8 @@ def register(sub: Any) -> None:
         p.add_argument(f"--library-{arm}", metavar="DIR", help=f"library of arm {arm.upper()} (default: the configured one)")
         p.add_argument(f"--mode-{arm}", choices=("static", "dynamic"), default=mode, help=f"arm {arm.upper()} (default {mode})")
         p.add_argument(f"--fallback-{arm}", choices=("all", "core"), help=f"arm {arm.upper()}'s fallback (default: the library's)")
+        p.add_argument(f"--router-{arm}", choices=("auto", "keyword", "learned", "hybrid"), default="auto",
+                       help=f"arm {arm.upper()}'s router (default auto: hybrid when a trained artefact matches)")
     p.add_argument("--report-dir", default="reports/ab", metavar="DIR", help="where report.{md,json,html} go (default reports/ab)")
     p.add_argument("--min-recall", type=float, metavar="X", help="fail (exit 1) if arm B's recall is below X (0-1)")
     p.add_argument("--min-reduction", type=float, metavar="Y", help="fail (exit 1) if the mean token reduction is below Y (0-1)")
@@ -44,7 +46,7 @@ def _arm(args: argparse.Namespace, name: str, library_cache: dict[str, Any]) -> 
     key = str(Path(directory).resolve())
     if key not in library_cache:
         library_cache[key] = load_library(directory)
-    settings = RouterSettings(_env_file=None, fallback=getattr(args, f"fallback_{name}"))
+    settings = RouterSettings(_env_file=None, fallback=getattr(args, f"fallback_{name}"), router=getattr(args, f"router_{name}"))
     mode = getattr(args, f"mode_{name}")
     return Arm(name.upper(), PromptRouter(library_cache[key], settings=settings), mode == "dynamic")
 
@@ -80,7 +82,9 @@ def cmd_ab_test(args: argparse.Namespace) -> int:
                            tool_tokens_per_tool=args.tool_tokens)
     model = CostModel(args.price, args.requests_per_month, traffic, tuple(PROVIDERS[p] for p in args.providers))
     rows = {} if args.no_cache_sim else cache_report(run.sample.items, arm_a, arm_b, model)
-    report = build_report(run, model, rows, list(args.cases), {"min_recall": args.min_recall, "min_reduction": args.min_reduction})
+    curve = recall_reduction_curve(run.sample.items, arm_a, arm_b)
+    report = build_report(run, model, rows, list(args.cases), {"min_recall": args.min_recall, "min_reduction": args.min_reduction},
+                          curve)
     paths = write_report(report, args.report_dir)
     if not args.quiet:
         print_summary(report)

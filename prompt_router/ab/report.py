@@ -33,7 +33,7 @@ def _group(stats: GroupStats) -> dict[str, Any]:
 
 
 def build_report(run: ABRun, model: CostModel, cache_rows: dict[str, list[dict[str, Any]]], case_files: list[str],
-                 gates: dict[str, float | None]) -> dict[str, Any]:
+                 gates: dict[str, float | None], curve: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     overall = _group(run.overall)
     per_request_a = model.dollars(overall["a"]["tokens_mean"])
     per_request_b = model.dollars(overall["b"]["tokens_mean"])
@@ -78,6 +78,7 @@ def build_report(run: ABRun, model: CostModel, cache_rows: dict[str, list[dict[s
             "providers": [asdict(p) for p in model.providers],
         },
         "cache": cache_rows,
+        "recall_reduction_curve": curve or [],
         "failures": {"count": run.failure_count, "kept": run.failures},
         # in-memory only (underscore keys are not written): the histograms behind the charts
         "_token_hist": {"a": dict(run.overall.a.tokens), "b": dict(run.overall.b.tokens)},
@@ -130,6 +131,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- **B:** {arms['b']['mode']}, router `{arms['b']['router']}`, fallback `{arms['b']['fallback']}`, "
         f"library `{arms['b']['library']}` ({arms['b']['library_version']}), {arms['b']['library_dir']}",
         f"- **Cases:** {o['cases']:,} from {', '.join(f'`{f}`' for f in report['case_files'])}",
+        *([f"- **Learned model of B:** trained on {arms['b']['learned_model']['trained_cases']} labelled cases "
+           f"(target recall {arms['b']['learned_model']['target_recall']:.0%}, threshold shift "
+           f"{arms['b']['learned_model']['threshold_shift']:+.1f}); figures on its own training cases are in-sample, "
+           "the held-out file's are the honest ones."] if arms["b"].get("learned_model") else []),
         "",
         "## Summary",
         "",
@@ -209,6 +214,18 @@ def render_markdown(report: dict[str, Any]) -> str:
             _table(["threads/hour", *header[1:]], cache_rows(report["cache"]["traffic_sensitivity"], "threads_per_hour")),
             "",
         ]
+    if report.get("recall_reduction_curve"):
+        out += [
+            "## Recall vs reduction (B's threshold shift)",
+            "",
+            "Positive shifts lower the module thresholds and raise the no-tools threshold (more recall, fewer "
+            "savings); `learned_threshold_shift` moves the operating point. On the sampled cases:",
+            "",
+            _table(["shift", "recall", "mean reduction", ""],
+                   [[f"{p['shift']:+.1f}", _pct(p["recall"]), _pct(p["reduction"]), "← operating point" if p["operating_point"] else ""]
+                    for p in report["recall_reduction_curve"]]),
+            "",
+        ]
     failures = report["failures"]
     out += [f"## Failing cases (B): {failures['count']:,}", ""]
     if failures["count"] > len(failures["kept"]):
@@ -268,6 +285,18 @@ def _charts(report: dict[str, Any]) -> list[tuple[str, str]]:
     ax.set_xlabel("recall (% of cases needing the module that got it)")
     ax.invert_yaxis()
     save(fig, "Recall by module (B)")
+
+    curve = report.get("recall_reduction_curve") or []
+    if curve:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot([p["reduction"] * 100 for p in curve], [p["recall"] * 100 for p in curve], marker="o", color="#3b7dd8")
+        chosen = next(p for p in curve if p["operating_point"])
+        ax.scatter([chosen["reduction"] * 100], [chosen["recall"] * 100], s=140, color="#d8873b", zorder=3,
+                   label=f"operating point (shift {chosen['shift']:+.1f})")
+        ax.set_xlabel("mean token reduction (%)")
+        ax.set_ylabel("recall (%)")
+        ax.legend()
+        save(fig, "Recall vs reduction")
 
     if report["cache"]:
         rows = report["cache"]["scenarios"]

@@ -40,6 +40,9 @@ class Arm:
             "library_version": library.version,
             "router": self.router.router.name if self.dynamic else "static",
             "fallback": getattr(self.router.router, "fallback_mode", None) if self.dynamic else None,
+            **({"learned_model": {"trained_cases": model.info.get("cases"), "target_recall": model.info.get("target_recall"),
+                                  "threshold_shift": self.router.router.shift}}
+               if self.dynamic and (model := getattr(self.router.router, "model", None)) is not None else {}),
         }
 
 
@@ -250,3 +253,23 @@ def run_ab(
             progress(case)
     run.seconds = time.perf_counter() - start
     return run
+
+
+def recall_reduction_curve(sample: list[Case], arm_a: Arm, arm_b: Arm) -> list[dict[str, Any]]:
+    """For a learned/hybrid arm B: recall and mean reduction at each threshold shift (the
+    recall-vs-savings knob), on the sampled cases; shift 0 is the fitted operating point."""
+    router = arm_b.router.router
+    if not arm_b.dynamic or not hasattr(router, "with_shift"):
+        return []
+    from ..learned.fitting import SHIFTS
+
+    points = []
+    for shift in SHIFTS:
+        shifted = PromptRouter(arm_b.router.library, router=router.with_shift(router.shift + shift), settings=arm_b.router.settings)
+        stats = GroupStats()
+        for case in sample:
+            stats.add(run_case(arm_a, case), run_case(Arm("B", shifted, True), case))
+        summary = stats.summary()
+        points.append({"shift": router.shift + shift, "recall": summary["b"]["recall"],
+                       "reduction": summary["reduction_mean"], "operating_point": shift == 0.0})
+    return points
