@@ -111,7 +111,7 @@ def test_routing_and_prompt_events_form_one_issue_each(bugsink):
     tracker, dsn = bugsink
     router = PromptRouter.from_settings(RouterSettings(
         _env_file=None, sentry_dsn=dsn, route_cache_size=0, telemetry_max_events_per_second=1e6,
-        telemetry_queue_size=5000))
+        telemetry_queue_size=5000, router="keyword"))
     queries = ["plot sales.csv by month", "deploy the flask app and email the team", "hello there",
                "search the news and write a blog post", "make a logo", "fix the failing test in my repo"]
     counts = set()
