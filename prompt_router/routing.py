@@ -97,7 +97,7 @@ def with_sticky(decision: RoutingDecision, kept: Collection[str], library: Modul
         reasons = dict(decision.reasons)
     for module_id in kept:
         reasons.setdefault(module_id, _STICKY)
-    return replace(decision, modules=library.canonical(reasons), reasons=reasons, fallback=False)
+    return replace(decision, modules=library.canonical(reasons), reasons=reasons, fallback=False, no_tools=False)
 
 
 def static_decision(library: ModuleLibrary) -> RoutingDecision:

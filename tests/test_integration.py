@@ -72,6 +72,13 @@ def test_stickiness_keeps_the_prefix_stable_turn_to_turn():
     assert all(a <= b for a, b in zip(sets, sets[1:]))
 
 
+def test_sticky_modules_override_a_no_tools_judgement():
+    conv = conversation()  # the default hybrid router
+    conv.prepare("t", [user("plot sales.csv by month")], context=DATE)
+    thanks = conv.prepare("t", thread("plot sales.csv by month", "thanks, that's perfect"), context=DATE).decision
+    assert "data_processing" in thanks.modules and not thanks.no_tools and not thanks.fallback
+
+
 def test_fallback_modules_do_not_stick_and_reset_forgets():
     conv = conversation(fallback="all")
     first = conv.prepare("t", [user("hello!")], context=DATE)

@@ -57,6 +57,7 @@ def routing_event(result: PromptResult, extra_tags: dict[str, str] | None = None
                 "tool_modules": list(decision.tool_modules),
                 "triggers": list(decision.matched_triggers),  # trigger texts from the library
                 "fallback": decision.fallback,
+                "no_tools": decision.no_tools,
                 "library_version": decision.library_version,
                 "router": decision.router,
                 "mode": result.mode,
