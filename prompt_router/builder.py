@@ -39,6 +39,9 @@ class BuiltPrompt:
     prefix_chars: int
     prefix_tokens: int
     library_version: str
+    # Tokens of each module's text followed by the separator (exact by the rule above); the
+    # last module alone counts `tokens - sum(module_tokens[:-1])`.
+    module_tokens: tuple[int, ...] = ()
 
     @property
     def chars(self) -> int:
@@ -142,6 +145,7 @@ class PromptBuilder:
             prefix_chars=prefix_chars,
             prefix_tokens=prefix_tokens,
             library_version=self.library.version,
+            module_tokens=tuple(p.tokens_with_separator for p in pieces),
         )
 
     def build(self, selection: RoutingDecision | Iterable[str], context: Mapping[str, Any] | None = None) -> BuiltPrompt:

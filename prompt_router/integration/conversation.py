@@ -186,15 +186,17 @@ class ConversationRouter:
         for section in sections:
             if section.text.strip():
                 by_position.setdefault(section.position, []).append(section)
-        pieces: list[tuple[BlockKind, str, bool, str]] = []
+        # (kind, text, stable, name, module indices or None for host text)
+        pieces: list[tuple[BlockKind, str, bool, str, list[int] | None]] = []
 
         def host(position: str) -> None:
             for section in by_position.get(position, ()):
-                pieces.append(("host", section.text.strip(), section.stable, section.name))
+                pieces.append(("host", section.text.strip(), section.stable, section.name, None))
 
         def modules(kind: BlockKind, stable: bool) -> None:
             if groups[kind]:
-                pieces.append((kind, SEPARATOR.join(prompt.module_texts[i] for i in groups[kind]), stable, kind))
+                text = SEPARATOR.join(prompt.module_texts[i] for i in groups[kind])
+                pieces.append((kind, text, stable, kind, groups[kind]))
 
         host("start")
         modules("core", True)
@@ -205,8 +207,17 @@ class ConversationRouter:
         modules("response", False)
         host("end")
         blocks = []
-        for number, (kind, text, stable, name) in enumerate(pieces):
-            if number < len(pieces) - 1:
+        last_module = len(prompt.modules) - 1
+        for number, (kind, text, stable, name, indices) in enumerate(pieces):
+            final = number == len(pieces) - 1
+            if not final:
                 text += SEPARATOR
-            blocks.append(SystemBlock(kind, text, self._count(text), stable, name))
+            if indices is None:
+                tokens = self._count(text)  # the host's own text: counted (and cached) here
+            else:
+                # The builder counted every module with its separator already.
+                tokens = sum(prompt.module_tokens[i] for i in indices)
+                if final and indices[-1] == last_module:
+                    tokens += prompt.tokens - sum(prompt.module_tokens)  # the very last module has no separator
+            blocks.append(SystemBlock(kind, text, tokens, stable, name))
         return tuple(blocks)
