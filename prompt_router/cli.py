@@ -51,17 +51,12 @@ def _context(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _result_json(result: PromptResult) -> dict[str, Any]:
-    decision = result.decision
     return {
-        "modules": list(decision.modules),
-        "reasons": {m: str(decision.reasons[m]) for m in decision.modules},
-        "fallback": decision.fallback,
+        **result.decision.to_dict(),
         "tokens": result.prompt.tokens,
         "full_tokens": result.full_tokens,
         "prefix_tokens": result.prompt.prefix_tokens,
         "mode": result.mode,
-        "matched_triggers": list(decision.matched_triggers),
-        "library_version": decision.library_version,
     }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from prompt_router import CaseFileError, PromptRouter, RouterSettings, load_library
+from prompt_router import CaseFileError, PromptRouter, RouterSettings
 from prompt_router.ab import ANTHROPIC, OPENAI, Arm, CostModel, TrafficModel, read_cases, run_ab
 from prompt_router.ab.cache_sim import Turn, simulate
 from prompt_router.ab.runner import CONTEXT, Reservoir

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..pipeline import PromptRouter
+from ..learned.model import NONE
+from ..routing import RoutingDecision
 from .cases import Case
 
 CONTEXT = {"current_date": "2026-01-01"}  # pinned, so runs are reproducible byte for byte
@@ -51,8 +53,7 @@ class Outcome:
     """What one arm did with one case."""
 
     tokens: int
-    modules: tuple[str, ...]
-    fallback: bool
+    decision: RoutingDecision
     missing: tuple[str, ...]
     wasted_tokens: int
     latency_us: float
@@ -60,6 +61,14 @@ class Outcome:
     @property
     def passed(self) -> bool:
         return not self.missing
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        return self.decision.modules
+
+    @property
+    def fallback(self) -> bool:
+        return self.decision.fallback
 
 
 def run_case(arm: Arm, case: Case) -> Outcome:
@@ -74,7 +83,7 @@ def run_case(arm: Arm, case: Case) -> Outcome:
     wasted = sum(
         router.builder.module_tokens(m, CONTEXT) for m in result.decision.modules if m in library.tool_ids and m not in useful
     )
-    return Outcome(result.prompt.tokens, result.decision.modules, result.decision.fallback, missing, wasted, latency)
+    return Outcome(result.prompt.tokens, result.decision, missing, wasted, latency)
 
 
 class Reservoir:
@@ -223,7 +232,7 @@ class ABRun:
                 self.failures.append(self._failure(case, b))
 
     def _failure(self, case: Case, outcome: Outcome) -> dict[str, Any]:
-        decision = self.arm_b.router.route(case.query, case.history)
+        decision = outcome.decision  # the decision the case was actually served with
         reasons = {m: str(decision.reasons[m]) for m in decision.tool_modules}
         return {
             "id": case.id,
@@ -234,7 +243,9 @@ class ABRun:
             "needs": list(case.needs),
             "missing": list(outcome.missing),
             "selected": [m for m in outcome.modules if m in self.arm_b.router.library.tool_ids],
-            "why": reasons or ({"(none)": "fallback: no trigger matched"} if decision.fallback else {"(none)": "no trigger matched"}),
+            "why": reasons or {"(none)": "fallback: no trigger matched" if decision.fallback
+                               else f"model: no tools needed (score {decision.scores.get(NONE, 0):.2f})" if decision.no_tools
+                               else "no trigger matched"},
         }
 
 

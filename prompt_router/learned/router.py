@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..library import FallbackMode, ModuleLibrary
+from ..normalize import clip
 from ..routing import KeywordRouter, ModuleReason, Router, RoutingDecision
 from ..settings import RouterSettings
 from .fitting import shift_threshold
@@ -56,9 +57,7 @@ class LearnedRouter:
 
     def route(self, query: str, history: Sequence[str] = ()) -> RoutingDecision:
         history = list(history)[-self.history_turns:] if self.history_turns else []
-        text = query if len(query) <= self.max_scan_chars or not self.max_scan_chars else (
-            query[: self.max_scan_chars // 2] + "\n" + query[-(self.max_scan_chars // 2):])
-        scores = self.model.scores(text, history)
+        scores = self.model.scores(clip(query, self.max_scan_chars), history)
         selected: dict[str, ModuleReason] = {}
         matched: tuple[str, ...] = ()
         if self.mode == "hybrid":
