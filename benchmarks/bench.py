@@ -332,8 +332,9 @@ def run(config: dict) -> dict:
                 "triggers": trigger_count,
                 "patterns": library.matcher.pattern_count,
                 "load_s": round(load_seconds(root, config["load_repeats"]), 3),
-                "route": median_of_runs(lambda q: big.router.route(q), scale_queries, rounds, runs),
-                "route+build (warm)": median_of_runs(lambda q: big.system_prompt(q, context=context), scale_queries, rounds, runs),
+                "route": median_of_runs(lambda q, big=big: big.router.route(q), scale_queries, rounds, runs),
+                "route+build (warm)": median_of_runs(lambda q, big=big: big.system_prompt(q, context=context),
+                                                     scale_queries, rounds, runs),
             }
             if size == max(config["library_sizes"]):
                 compare_matchers(f"{len(library.modules)} modules", library, scale_queries[:200], with_regex=False)
@@ -381,7 +382,7 @@ def run(config: dict) -> dict:
         outputs: list[list[str]] = []
         barrier = threading.Barrier(threads)
 
-        def worker() -> None:
+        def worker(barrier: threading.Barrier = barrier, outputs: list[list[str]] = outputs) -> None:
             barrier.wait()
             outputs.append([router.system_prompt(q, context=context).text for q in queries])
 
@@ -443,7 +444,7 @@ def print_report(results: dict) -> None:
     table = Table(title="Library size")
     for column in ("modules", "triggers", "patterns", "load s", "route p50 µs", "route p99 µs", "route+build p50 µs", "naive p50 µs"):
         table.add_column(column, justify="right")
-    for size, e in results["scale"].items():
+    for e in results["scale"].values():
         table.add_row(str(e["modules"]), f"{e['triggers']:,}", f"{e['patterns']:,}", f"{e['load_s']:.3f}",
                       f"{e['route']['p50_us']:,.1f}", f"{e['route']['p99_us']:,.1f}",
                       f"{e['route+build (warm)']['p50_us']:,.1f}", f"{e['naive baseline']['p50_us']:,.0f}")

@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 from prompt_router import bundled_library_dir, load_library
-from prompt_router.ab import read_cases
-from prompt_router.learned import FeatureConfig, train
+from prompt_router.evaluation import read_cases
+from prompt_router.routing import FeatureConfig
+from prompt_router.training import train
 
 ROOT = Path(__file__).resolve().parent.parent
 CANDIDATES = {
@@ -29,7 +30,8 @@ def main() -> None:
     args = parser.parse_args()
     library = load_library(bundled_library_dir())
     cases = list(read_cases([ROOT / "ab_tests" / "cases.jsonl"], [library]))
-    print(f"{'features':32} {'vocab':>6} {'hybrid recall':>14} {'hybrid red.':>12} {'learned recall':>15} {'learned red.':>13} {'train s':>8}")
+    print(f"{'features':32} {'vocab':>6} {'hybrid recall':>14} {'hybrid red.':>12} {'learned recall':>15} "
+          f"{'learned red.':>13} {'train s':>8}")
     for name, config in CANDIDATES.items():
         start = time.perf_counter()
         model = train(library, cases, target_recall=args.target, config=config)

@@ -19,7 +19,7 @@ QUERIES = [f"plot the sales for region {i} and email the chart to the team" for 
 
 
 class _Ok(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200)
         self.end_headers()

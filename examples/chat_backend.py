@@ -15,6 +15,7 @@ import json
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import anthropic
 
@@ -30,7 +31,7 @@ MODEL = "claude-sonnet-5"
 class FakeAnthropic(BaseHTTPRequestHandler):
     """Answers /v1/messages like the real API would, describing what it was sent."""
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         system_text = "".join(block["text"] for block in body["system"])
         headings = [line[2:] for line in system_text.splitlines() if line.startswith("# ")]
@@ -56,9 +57,9 @@ class FakeAnthropic(BaseHTTPRequestHandler):
 class FakeTracker(BaseHTTPRequestHandler):
     """Accepts Sentry envelopes and counts events per fingerprint (one issue per kind)."""
 
-    issues: Counter = Counter()
+    issues: ClassVar[Counter[str]] = Counter()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers["Content-Length"]))
         encoding = self.headers.get("Content-Encoding")
         if encoding == "gzip":

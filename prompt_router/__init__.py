@@ -4,51 +4,68 @@
     router = PromptRouter.from_settings()
     result = router.system_prompt("plot sales.csv by month")
     result.text, result.decision.modules, result.prompt.tokens
+
+In a chat backend, `ConversationRouter.prepare(thread_id, messages)` is the one call per LLM
+request (threads, stickiness, rollout, host sections); `prompt_router.integration` has the
+provider formats. Layers (docs/architecture.md): library -> routing -> building -> pipeline ->
+delivery, with observers (telemetry) fed one way; evaluation, training and the CLI sit on top
+and are never imported by the runtime.
 """
 
-from .builder import SEPARATOR, BuiltPrompt, PromptBuilder
+from .builder import BuiltPrompt, PromptBuilder
 from .errors import (
     CaseFileError,
     ContextError,
     EncodingUnavailableError,
     LibraryError,
+    ModelError,
     Problem,
     PromptRouterError,
     RenderError,
+    SettingsError,
+    StateStoreError,
+    UsageError,
 )
-from .library import ModuleLibrary, PromptModule, Variable, bundled_library_dir, load_library
-from .pipeline import PromptResult, PromptRouter, RouterObserver
-from .routing import KeywordRouter, ModuleReason, Router, RoutingDecision, static_decision
+from .integration import ConversationRouter, HostSection, PreparedPrompt, SystemBlock
+from .library import ModuleLibrary, PromptModule, bundled_library_dir, load_library
+from .pipeline import PromptRouter
+from .results import Observer, PromptResult, ProviderRequest, RouterObserver
+from .routing import KeywordRouter, LearnedRouter, ModuleReason, Router, RoutingDecision
 from .settings import RouterSettings
-from .tokens import DEFAULT_ENCODING, TokenCounter
-from .triggers import Trigger
+from .tokens import TokenCounter
 
 __all__ = [
-    "SEPARATOR",
     "BuiltPrompt",
     "CaseFileError",
     "ContextError",
-    "DEFAULT_ENCODING",
+    "ConversationRouter",
     "EncodingUnavailableError",
+    "HostSection",
     "KeywordRouter",
+    "LearnedRouter",
     "LibraryError",
+    "ModelError",
     "ModuleLibrary",
     "ModuleReason",
+    "Observer",
+    "PreparedPrompt",
     "Problem",
     "PromptBuilder",
     "PromptModule",
     "PromptResult",
     "PromptRouter",
     "PromptRouterError",
+    "ProviderRequest",
     "RenderError",
     "Router",
     "RouterObserver",
     "RouterSettings",
     "RoutingDecision",
+    "SettingsError",
+    "StateStoreError",
+    "SystemBlock",
     "TokenCounter",
-    "Trigger",
-    "Variable",
+    "UsageError",
     "bundled_library_dir",
     "load_library",
-    "static_decision",
 ]

@@ -1,9 +1,13 @@
-"""Building: a routing decision + per-request context -> the system prompt text and its size.
+"""Building: a routing decision + per-request context -> the system prompt, its parts and sizes.
 
 Modules are joined by a blank line, in canonical order. Token counts are exact without
 tokenising the assembled prompt: module bodies never start with whitespace, so tiktoken's
-pre-tokeniser never merges across the separator, and the count of
-`m1 + SEP + m2 + SEP + m3` is `count(m1 + SEP) + count(m2 + SEP) + count(m3)`.
+pre-tokeniser never merges across the separator, and the count of `a + SEP + b` is
+`count(a + SEP) + count(b)`. Every piece of text therefore carries two counts, alone and
+followed by the separator, and `joined_tokens` is the one place that adds them up: for the
+whole prompt, for its segments, and for the provider blocks the integration layer makes
+(host sections included).
+
 Each static module is counted once, when the builder is made; assembled prompts are cached
 per (module set, variable values), so a warm request does no tokenisation and no rendering.
 """
@@ -11,16 +15,71 @@ per (module set, variable values), so a warm request does no tokenisation and no
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
 from . import templating
+from .errors import ContextError
 from .library import ModuleLibrary
 from .routing import RoutingDecision
 from .tokens import TokenCounter
 
 SEPARATOR = "\n\n"
+SegmentKind = Literal["prefix", "core", "tools", "response"]
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class Counted(Protocol):
+    """Text with its token counts, alone and followed by SEPARATOR."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def tokens(self) -> int: ...
+
+    @property
+    def joined_tokens(self) -> int: ...
+
+
+def joined_tokens(pieces: Sequence[Counted]) -> int:
+    """Exact tokens of the pieces' texts joined by SEPARATOR."""
+    if not pieces:
+        return 0
+    return sum(p.joined_tokens for p in pieces[:-1]) + pieces[-1].tokens
+
+
+@dataclass(frozen=True)
+class Part:
+    """One module's text in a prompt."""
+
+    module: str
+    group: str
+    text: str
+    tokens: int
+    joined_tokens: int
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Consecutive modules that a provider format keeps together: the cache-stable prefix,
+    the other core modules, the routed tool modules, the response modules."""
+
+    kind: SegmentKind
+    parts: tuple[Part, ...]
+    text: str
+    tokens: int
+    joined_tokens: int
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        return tuple(p.module for p in self.parts)
+
+
+def _segment(kind: SegmentKind, parts: Sequence[Part]) -> Segment:
+    return Segment(kind, tuple(parts), SEPARATOR.join(p.text for p in parts), joined_tokens(parts),
+                   sum(p.joined_tokens for p in parts))
 
 
 @dataclass(frozen=True)
@@ -32,16 +91,24 @@ class BuiltPrompt:
     provider cache breakpoint belongs right after it."""
 
     text: str
-    modules: tuple[str, ...]
-    module_texts: tuple[str, ...]
+    parts: tuple[Part, ...]
+    segments: tuple[Segment, ...]
     tokens: int
-    prefix_modules: tuple[str, ...]
     prefix_chars: int
     prefix_tokens: int
     library_version: str
-    # Tokens of each module's text followed by the separator (exact by the rule above); the
-    # last module alone counts `tokens - sum(module_tokens[:-1])`.
-    module_tokens: tuple[int, ...] = ()
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        return tuple(p.module for p in self.parts)
+
+    @property
+    def module_texts(self) -> tuple[str, ...]:
+        return tuple(p.text for p in self.parts)
+
+    @property
+    def prefix_modules(self) -> tuple[str, ...]:
+        return next((s.modules for s in self.segments if s.kind == "prefix"), ())
 
     @property
     def chars(self) -> int:
@@ -56,11 +123,6 @@ class BuiltPrompt:
         return self.text[self.prefix_chars :]
 
 
-class _Piece(NamedTuple):
-    text: str
-    tokens_with_separator: int
-
-
 class CacheStats(NamedTuple):
     hits: int
     misses: int
@@ -73,6 +135,10 @@ def cache_stats(cached: Any) -> CacheStats:
     return CacheStats(info.hits, info.misses, info.currsize, info.maxsize or 0)
 
 
+def _lru(maxsize: int, function: _F) -> _F:
+    return functools.lru_cache(maxsize=maxsize)(function)  # type: ignore[return-value]
+
+
 class PromptBuilder:
     """Assembles prompts for one library with one token counter. Thread-safe: all state is
     immutable or held in functools.lru_cache, which is safe to share between threads."""
@@ -82,70 +148,79 @@ class PromptBuilder:
         self.counter = counter
         self._variable_names = tuple(v.name for v in library.variables)
         self._variable_defaults = tuple(v.default for v in library.variables)
-        self._static: dict[str, _Piece] = {
-            m.id: self._piece(m.text) for m in library.modules if m.text is not None
+        self._static: dict[str, Part] = {
+            m.id: self._part(m.id, m.text) for m in library.modules if m.text is not None
         }
-        self._prefix_candidates = []
+        prefix: list[str] = []
         for module in library.modules:
             if module.group != "core" or not module.cache_stable:
                 break
-            self._prefix_candidates.append(module.id)
+            prefix.append(module.id)
+        self._prefix_candidates = tuple(prefix)
         self._all_ids = library.ids
-        self._count_alone = functools.lru_cache(maxsize=1024)(counter.count)
-        self._assemble_cached = functools.lru_cache(maxsize=cache_size)(self._assemble)
-        self._render_cached = functools.lru_cache(maxsize=max(cache_size, 16))(self._render)
+        self._assemble_cached = _lru(cache_size, self._assemble)
+        self._render_cached = _lru(max(cache_size, 16), self._render)
 
-    def _piece(self, text: str) -> _Piece:
-        return _Piece(text, self.counter.count(text + SEPARATOR))
+    def _part(self, module_id: str, text: str) -> Part:
+        group = self.library[module_id].group
+        return Part(module_id, group, text, self.counter.count(text), self.counter.count(text + SEPARATOR))
 
     def module_tokens(self, module_id: str, context: Mapping[str, Any] | None = None) -> int:
         """Tokens of one module on its own (rendered with `context` if it is a template)."""
-        values = self._values(context or {})
-        return self._count_alone(self._module_piece(module_id, values).text)
+        return self._module_part(module_id, self._values(context or {})).tokens
 
-    def _values(self, context: Mapping[str, Any]) -> tuple[Any, ...]:
+    def _values(self, context: Mapping[str, Any]) -> tuple[Hashable, ...]:
         """The library's variables' values for this request: the build cache key."""
-        return tuple(map(context.get, self._variable_names, self._variable_defaults))
+        values = tuple(map(context.get, self._variable_names, self._variable_defaults))
+        for name, value in zip(self._variable_names, values):
+            if value is not None and not isinstance(value, (str, int, float)):
+                raise ContextError(f"context variable {name!r} must be a string or a number, "
+                                   f"got {type(value).__name__}")
+        return values
 
-    def _render(self, module_id: str, values: tuple[Any, ...]) -> _Piece:
+    def _render(self, module_id: str, values: tuple[Hashable, ...]) -> Part:
         module = self.library[module_id]
+        assert module.template is not None  # only templated modules are rendered
         context = {n: v for n, v in zip(self._variable_names, values) if v is not None}
-        return self._piece(templating.render(module.template, module_id, context))
+        return self._part(module_id, templating.render(module.template, module_id, context))
 
-    def _module_piece(self, module_id: str, values: tuple[Any, ...]) -> _Piece:
-        piece = self._static.get(module_id)
-        if piece is not None:
-            return piece
+    def _module_part(self, module_id: str, values: tuple[Hashable, ...]) -> Part:
+        part = self._static.get(module_id)
+        if part is not None:
+            return part
         used = self.library[module_id].variables
         # Only the values this module reads form its cache key.
         relevant = tuple(v if n in used else None for n, v in zip(self._variable_names, values))
         return self._render_cached(module_id, relevant)
 
-    def _assemble(self, module_ids: tuple[str, ...], values: tuple[Any, ...]) -> BuiltPrompt:
-        pieces = [self._module_piece(m, values) for m in module_ids]
-        texts = tuple(p.text for p in pieces)
-        # Only the last module is counted without a separator after it.
-        tokens = sum(p.tokens_with_separator for p in pieces[:-1]) + (self._count_alone(texts[-1]) if pieces else 0)
+    def _assemble(self, module_ids: tuple[str, ...], values: tuple[Hashable, ...]) -> BuiltPrompt:
+        parts = tuple(self._module_part(m, values) for m in module_ids)
         prefix_len = 0
-        for module_id, candidate in zip(module_ids, self._prefix_candidates):
-            if module_id != candidate:
+        for part, candidate in zip(parts, self._prefix_candidates):
+            if part.module != candidate:
                 break
             prefix_len += 1
-        if prefix_len == len(pieces):  # the prefix is everything: no separator after it
-            prefix_chars, prefix_tokens = sum(len(t) for t in texts) + len(SEPARATOR) * max(prefix_len - 1, 0), tokens
+        groups: dict[SegmentKind, list[Part]] = {"prefix": [], "core": [], "tools": [], "response": []}
+        for index, part in enumerate(parts):
+            kind: SegmentKind = "prefix" if index < prefix_len else part.group  # type: ignore[assignment]
+            groups[kind].append(part)
+        segments = tuple(_segment(kind, members) for kind, members in groups.items() if members)
+        tokens = joined_tokens(parts)
+        prefix = parts[:prefix_len]
+        if prefix_len == len(parts):  # the prefix is everything: no separator after it
+            prefix_chars = sum(len(p.text) for p in prefix) + len(SEPARATOR) * max(prefix_len - 1, 0)
+            prefix_tokens = tokens
         else:
-            prefix_chars = sum(len(p.text) + len(SEPARATOR) for p in pieces[:prefix_len])
-            prefix_tokens = sum(p.tokens_with_separator for p in pieces[:prefix_len])
+            prefix_chars = sum(len(p.text) + len(SEPARATOR) for p in prefix)
+            prefix_tokens = sum(p.joined_tokens for p in prefix)
         return BuiltPrompt(
-            text=SEPARATOR.join(texts),
-            modules=module_ids,
-            module_texts=texts,
+            text=SEPARATOR.join(p.text for p in parts),
+            parts=parts,
+            segments=segments,
             tokens=tokens,
-            prefix_modules=module_ids[:prefix_len],
             prefix_chars=prefix_chars,
             prefix_tokens=prefix_tokens,
             library_version=self.library.version,
-            module_tokens=tuple(p.tokens_with_separator for p in pieces),
         )
 
     def build(self, selection: RoutingDecision | Iterable[str], context: Mapping[str, Any] | None = None) -> BuiltPrompt:
@@ -154,17 +229,11 @@ class PromptBuilder:
             ids = selection.modules  # already canonical
         else:
             ids = self.library.canonical(selection)
-        return self._cached(ids, self._values(context or {}))
+        return self._assemble_cached(ids, self._values(context or {}))
 
     def full(self, context: Mapping[str, Any] | None = None) -> BuiltPrompt:
         """The full prompt: every module. What static mode sends."""
-        return self._cached(self._all_ids, self._values(context or {}))
-
-    def _cached(self, ids: tuple[str, ...], values: tuple[Any, ...]) -> BuiltPrompt:
-        try:
-            return self._assemble_cached(ids, values)
-        except TypeError:  # an unhashable context value: build without the cache
-            return self._assemble(ids, values)
+        return self._assemble_cached(self._all_ids, self._values(context or {}))
 
     @property
     def cache_stats(self) -> CacheStats:

@@ -88,15 +88,18 @@ class ModuleLibrary:
     matcher: TriggerMatcher = field(compare=False, repr=False)
     closure: dict[str, tuple[str, ...]] = field(compare=False, repr=False)
 
+    _by_id: dict[str, PromptModule] = field(init=False, compare=False, repr=False)
+    _position: dict[str, int] = field(init=False, compare=False, repr=False)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {m.id: m for m in self.modules})
         object.__setattr__(self, "_position", {m.id: i for i, m in enumerate(self.modules)})
 
     def __getitem__(self, module_id: str) -> PromptModule:
-        return self._by_id[module_id]  # type: ignore[attr-defined]
+        return self._by_id[module_id]
 
     def __contains__(self, module_id: object) -> bool:
-        return module_id in self._by_id  # type: ignore[attr-defined]
+        return module_id in self._by_id
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -116,7 +119,7 @@ class ModuleLibrary:
 
     def canonical(self, module_ids: Iterable[str]) -> tuple[str, ...]:
         """The given ids, deduplicated, in canonical library order."""
-        position = self._position  # type: ignore[attr-defined]
+        position = self._position
         return tuple(sorted(set(module_ids), key=position.__getitem__))
 
 
@@ -143,8 +146,12 @@ def _split_front_matter(text: str) -> tuple[str | None, int, str, int]:
     raise ValueError("front matter starts with '---' but is never closed by a '---' line")
 
 
-def _mapping(yaml_text: str, path: Path, first_line: int, out: _Collector) -> dict[str, tuple[Any, int]] | None:
-    """Parse a YAML mapping; return {key: (value, file line of the value)}."""
+_Entry = tuple[Any, "int | None", "list[int]"]
+
+
+def _mapping(yaml_text: str, path: Path, first_line: int, out: _Collector) -> dict[str, _Entry] | None:
+    """Parse a YAML mapping; return {key: (value, file line of the value, file lines of its
+    items when the value is a list)}."""
     loader = _Loader(yaml_text)
     try:
         # One parse: the node tree gives line numbers, the same nodes give the values.
@@ -272,7 +279,9 @@ def _read_module(path: Path, group: str, out: _Collector) -> _Draft | None:
 
 def _read_settings(root: Path, out: _Collector) -> tuple[str, FallbackMode, tuple[Variable, ...]]:
     path = root / _LIBRARY_FILE
-    name, fallback, variables = root.name, "all", []
+    name: str = root.name
+    fallback: FallbackMode = "all"
+    variables: list[Variable] = []
     if not path.exists():
         return name, fallback, ()
     try:
@@ -290,10 +299,10 @@ def _read_settings(root: Path, out: _Collector) -> tuple[str, FallbackMode, tupl
             else:
                 name = value
         elif key == "fallback":
-            if value not in ("all", "core"):
-                out.add(path, "must be 'all' (send the full prompt) or 'core' (core + response only)", line, key)
-            else:
+            if value == "all" or value == "core":
                 fallback = value
+            else:
+                out.add(path, "must be 'all' (send the full prompt) or 'core' (core + response only)", line, key)
         elif key == "variables":
             if not isinstance(value, dict):
                 out.add(path, "must be a mapping of variable name to {description, default}", line, key)
@@ -484,7 +493,7 @@ def load_library(root: str | Path) -> ModuleLibrary:
         root=str(root),
         name=name,
         version=_version(root, files),
-        fallback=fallback,  # type: ignore[arg-type]
+        fallback=fallback,
         modules=ordered,
         variables=variables,
         matcher=TriggerMatcher(triggers, specs),

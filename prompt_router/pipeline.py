@@ -2,6 +2,10 @@
 
 Whatever goes wrong while routing or building, the caller still gets a prompt: the full
 static one, with the error recorded and passed to observers.
+
+Everything derived from the settings (library, router, builder, caches) lives in one
+immutable `Engine`; a request reads it once, and `reload_settings` swaps in a new one, so a
+request never sees half of an old configuration and half of a new one.
 """
 
 from __future__ import annotations
@@ -9,55 +13,46 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import logging
+import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 from .builder import BuiltPrompt, CacheStats, PromptBuilder, cache_stats
-from .errors import ContextError
-from .library import ModuleLibrary, bundled_library_dir, load_library
-from .routing import Router, RoutingDecision, static_decision, with_sticky
+from .errors import ContextError, PromptRouterError, SettingsError
+from .library import ModuleLibrary, load_library
+from .observers import observers_from_settings, reconcile
+from .results import PromptResult, RouterObserver
+from .routing import Router, RoutingDecision, recent_turns, router_from_settings, static_decision
 from .settings import RouterSettings
 from .tokens import TokenCounter
 
 logger = logging.getLogger("prompt_router")
 
-Mode = Literal["dynamic", "static", "error"]
 # Longer queries are routed but not cached: the cache must not pin megabytes of user text.
 _MAX_CACHED_QUERY_CHARS = 4096
 
 
 @dataclass(frozen=True)
-class PromptResult:
-    """What one request gets: the prompt, the decision behind it, and how it was made."""
+class Engine:
+    """Everything a request needs, made from one library and one set of settings."""
 
-    prompt: BuiltPrompt
-    decision: RoutingDecision
-    mode: Mode
-    full_tokens: int
-    query_chars: int = 0
-    route_seconds: float = 0.0
-    build_seconds: float = 0.0
-    error: str | None = None
-    labels: Mapping[str, str] = field(default_factory=dict)  # e.g. the rollout arm; reported as tags
+    settings: RouterSettings
+    library: ModuleLibrary
+    router: Router
+    builder: PromptBuilder
+    static: RoutingDecision
+    required: frozenset[str]
+    route_cached: Any  # functools.lru_cache over (query, history, sticky)
 
-    @property
-    def text(self) -> str:
-        return self.prompt.text
-
-    @property
-    def tokens_saved(self) -> int:
-        return self.full_tokens - self.prompt.tokens
-
-
-class RouterObserver(Protocol):
-    """Receives every result (and every fault that forced the full prompt). Telemetry
-    implements this. An observer's own failure is logged and never reaches the caller."""
-
-    def on_result(self, result: PromptResult) -> None: ...
-
-    def on_error(self, error: BaseException, result: PromptResult) -> None: ...
+    @classmethod
+    def make(cls, library: ModuleLibrary, settings: RouterSettings, router: Router | None = None) -> Engine:
+        router = router if router is not None else router_from_settings(library, settings)
+        builder = PromptBuilder(library, TokenCounter(settings.encoding), cache_size=settings.build_cache_size)
+        route = functools.lru_cache(maxsize=settings.route_cache_size)(router.route)
+        required = frozenset(v.name for v in library.variables if v.required)
+        return cls(settings, library, router, builder, static_decision(library), required, route)
 
 
 class PromptRouter:
@@ -72,63 +67,75 @@ class PromptRouter:
         observers: Sequence[RouterObserver] = (),
     ) -> None:
         settings = settings or RouterSettings()
-        self.settings = settings
-        self.library = library
+        self._engine = Engine.make(library, settings, router)
+        self._custom_router = router is not None
         self.use_dynamic_routing = settings.use_dynamic_routing
-        if router is None:
-            from .learned.router import router_from_settings
-
-            router = router_from_settings(library, settings)
-        self.router: Router = router
-        self.builder = PromptBuilder(library, TokenCounter(settings.encoding), cache_size=settings.build_cache_size)
-        self.observers = list(observers)
-        self._static_decision = static_decision(library)
-        self._required = frozenset(v.name for v in library.variables if v.required)
-        self._route_cached = functools.lru_cache(maxsize=settings.route_cache_size)(self._route_uncached)
+        self.observers: list[RouterObserver] = list(observers)
+        self._owned: list[RouterObserver] = []  # made from settings, replaced on reload
+        self._reload_lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: RouterSettings | None = None, **kwargs: Any) -> PromptRouter:
-        """Load the configured library; attach telemetry when a DSN is configured."""
+    def from_settings(cls, settings: RouterSettings | None = None, *,
+                      observers: Sequence[RouterObserver] = (), router: Router | None = None) -> PromptRouter:
+        """Load the configured library and attach the observers the settings configure
+        (telemetry when a DSN is set)."""
         settings = settings or RouterSettings()
-        library = load_library(settings.modules_dir or bundled_library_dir())
-        from .telemetry import SentryTelemetry
+        instance = cls(load_library(settings.library_dir()), router=router, settings=settings, observers=observers)
+        instance._owned = observers_from_settings(settings)
+        instance.observers.extend(instance._owned)
+        return instance
 
-        telemetry = SentryTelemetry.from_settings(settings)
-        observers = [*kwargs.pop("observers", ()), *([telemetry] if telemetry else [])]
-        return cls(library, settings=settings, observers=observers, **kwargs)
+    # --- the engine's parts, read-only -------------------------------------------------------------
 
-    def close(self, timeout: float | None = None) -> None:
-        """Flush and stop observers that hold resources (telemetry), within `timeout` seconds."""
-        for observer in self.observers:
-            close = getattr(observer, "close", None)
-            if close is not None:
-                try:
-                    close(timeout)
-                except Exception:
-                    logger.exception("prompt-router observer %r failed to close", observer)
+    @property
+    def engine(self) -> Engine:
+        return self._engine
 
-    def _route_uncached(self, query: str, history: tuple[str, ...]) -> RoutingDecision:
-        return self.router.route(query, history)
+    @property
+    def settings(self) -> RouterSettings:
+        return self._engine.settings
 
-    def route(self, query: str, history: Sequence[str] = ()) -> RoutingDecision:
+    @property
+    def library(self) -> ModuleLibrary:
+        return self._engine.library
+
+    @property
+    def router(self) -> Router:
+        return self._engine.router
+
+    @property
+    def builder(self) -> PromptBuilder:
+        return self._engine.builder
+
+    # --- requests ----------------------------------------------------------------------------------
+
+    def route(self, query: str, history: Sequence[str] = (), sticky: Collection[str] = ()) -> RoutingDecision:
         """Route only (cached); raises on a router fault."""
-        history = tuple(history[-self.settings.history_turns :]) if self.settings.history_turns else ()
-        if len(query) + sum(map(len, history)) <= _MAX_CACHED_QUERY_CHARS:
-            return self._route_cached(query, history)
-        return self.router.route(query, history)
+        return self._route(self._engine, query, history, sticky)
 
-    def _context(self, context: Mapping[str, Any] | None) -> Mapping[str, Any]:
-        context = dict(context) if context else {}
-        if "current_date" not in context:
+    @staticmethod
+    def _route(engine: Engine, query: str, history: Sequence[str], sticky: Collection[str]) -> RoutingDecision:
+        recent = recent_turns(history, engine.settings.history_turns)
+        kept = frozenset(sticky)
+        if len(query) + sum(map(len, recent)) <= _MAX_CACHED_QUERY_CHARS:
+            decision: RoutingDecision = engine.route_cached(query, recent, kept)
+            return decision
+        return engine.router.route(query, recent, kept)
+
+    @staticmethod
+    def _context(engine: Engine, context: Mapping[str, Any] | None) -> Mapping[str, Any]:
+        values = {k: v for k, v in context.items() if v is not None} if context else {}
+        if "current_date" not in values:
             # The one built-in variable: today's date, unless the caller pins it (tests, replays).
-            context["current_date"] = _dt.date.today().isoformat()
-        missing = self._required - context.keys()
+            values["current_date"] = _dt.date.today().isoformat()
+        missing = engine.required - values.keys()
         if missing:
             raise ContextError(f"context is missing required variable(s): {', '.join(sorted(missing))}")
-        return context
+        return values
 
     def full_prompt(self, context: Mapping[str, Any] | None = None) -> BuiltPrompt:
-        return self.builder.full(self._context(context))
+        engine = self._engine
+        return engine.builder.full(self._context(engine, context))
 
     def system_prompt(
         self,
@@ -142,32 +149,33 @@ class PromptRouter:
     ) -> PromptResult:
         """The system prompt for `query` (the latest user message). `history` holds earlier
         user messages, oldest first. `dynamic` overrides `use_dynamic_routing` for this call;
-        `sticky` names modules to keep whatever the routing says (thread stickiness);
-        `labels` are passed through to observers (telemetry tags).
+        `sticky` names modules the thread keeps whatever the routing says; `labels` are
+        passed through to observers (telemetry tags).
 
-        Raises ContextError only when the caller omits a required variable (a bug in the
-        caller, so it is not hidden); routing and building faults never raise."""
-        ctx = self._context(context)
-        full = self.builder.full(ctx)
+        Raises ContextError only when the caller omits a required variable or passes a value
+        that is not a string or number (a bug in the caller, so it is not hidden); routing
+        and building faults never raise."""
+        engine = self._engine
+        ctx = self._context(engine, context)
+        full = engine.builder.full(ctx)
         labels = labels or {}
         if not (self.use_dynamic_routing if dynamic is None else dynamic):
-            result = PromptResult(full, self._static_decision, "static", full.tokens, len(query), labels=labels)
+            result = PromptResult(full, engine.static, "static", full.tokens, len(query), labels=labels)
             self._notify(result)
             return result
         try:
             start = time.perf_counter()
-            decision = self.route(query, history)
-            if sticky:
-                decision = with_sticky(decision, sticky, self.library)
+            decision = self._route(engine, query, history, sticky)
             routed = time.perf_counter()
-            prompt = self.builder.build(decision, ctx)
+            prompt = engine.builder.build(decision, ctx)
             built = time.perf_counter()
         except Exception as exc:
-            logger.warning("routing failed, sending the full prompt: %s: %s", type(exc).__name__, exc)
-            result = PromptResult(
-                full, self._static_decision, "error", full.tokens, len(query),
-                error=f"{type(exc).__name__}: {exc}", labels=labels,
-            )
+            # The log line names the type only: its message may quote the user (a custom router,
+            # a template filter), and log lines travel (e.g. into the host's Sentry breadcrumbs).
+            # The caller gets the whole message in `result.error`.
+            logger.warning("prompt-router: routing failed (%s), sending the full prompt", type(exc).__name__)
+            result = PromptResult(full, engine.static, "error", full.tokens, len(query),
+                                  error=f"{type(exc).__name__}: {exc}", labels=labels)
             self._notify(result, exc)
             return result
         result = PromptResult(prompt, decision, "dynamic", full.tokens, len(query), routed - start, built - routed,
@@ -184,18 +192,67 @@ class PromptRouter:
             except Exception:
                 logger.exception("prompt-router observer %r failed", observer)
 
+    # --- caches, settings, lifetime ------------------------------------------------------------------
+
     @property
     def cache_stats(self) -> dict[str, CacheStats]:
-        return {"route": cache_stats(self._route_cached), "build": self.builder.cache_stats}
+        engine = self._engine
+        return {"route": cache_stats(engine.route_cached), "build": engine.builder.cache_stats}
 
     def clear_caches(self) -> None:
-        self._route_cached.cache_clear()
+        self._engine.route_cached.cache_clear()
 
     def reload_settings(self, settings: RouterSettings | None = None) -> None:
-        """Apply changed runtime settings (the dynamic-routing flag, rollout percentage,
-        stickiness, tool filtering) without a restart: re-reads the environment and `.env`
-        when `settings` is not given. The library, encoding and cache sizes stay as loaded;
-        changing those needs a new router."""
+        """Apply changed settings without a restart; re-reads the environment and `.env` when
+        `settings` is not given. Every field applies: the library (if `modules_dir` changed),
+        router, fallback, history turns, scan limit, threshold shift, encoding and cache sizes
+        are rebuilt and swapped in at once; observers are told (telemetry sample rates) or
+        remade (a changed DSN). Raises SettingsError, and keeps the running configuration, if
+        the new one cannot be built (e.g. a broken library or a missing artefact)."""
         settings = settings or RouterSettings()
-        self.settings = settings
-        self.use_dynamic_routing = settings.use_dynamic_routing
+        with self._reload_lock:
+            old = self._engine
+            try:
+                library = old.library if settings.library_dir() == old.settings.library_dir() else load_library(
+                    settings.library_dir())
+                router = old.router if self._custom_router else None
+                engine = Engine.make(library, settings, router)
+            except PromptRouterError as exc:
+                raise SettingsError(f"the new settings cannot be applied; the running configuration stays: {exc}") from exc
+            self._engine = engine
+            self.use_dynamic_routing = settings.use_dynamic_routing
+            owned = reconcile(self._owned, old.settings, settings)
+            others = [o for o in self.observers if not any(o is mine for mine in self._owned)]
+            for observer in others:
+                try:
+                    observer.apply_settings(settings)
+                except Exception:
+                    logger.exception("prompt-router observer %r failed to apply settings", observer)
+            self._owned = owned
+            self.observers = [*others, *owned]
+
+    def reload_library(self) -> None:
+        """Load the configured library again (e.g. after editing its files) and swap it in.
+        A broken library raises SettingsError listing its problems; the old one keeps serving."""
+        with self._reload_lock:
+            old = self._engine
+            try:
+                library = load_library(old.settings.library_dir())
+                engine = Engine.make(library, old.settings, None if not self._custom_router else old.router)
+            except PromptRouterError as exc:
+                raise SettingsError(f"the library was not reloaded; the running one stays: {exc}") from exc
+            self._engine = engine
+
+    def close(self, timeout: float | None = None) -> None:
+        """Flush and stop observers that hold resources (telemetry), within `timeout` seconds."""
+        for observer in self.observers:
+            try:
+                observer.close(timeout)
+            except Exception:
+                logger.exception("prompt-router observer %r failed to close", observer)
+
+    def __enter__(self) -> PromptRouter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

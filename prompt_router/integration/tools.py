@@ -18,8 +18,10 @@ def tool_name(tool: Mapping[str, Any]) -> str | None:
     """The name in an OpenAI chat tool ({"type": "function", "function": {"name"}}), an
     OpenAI Responses tool ({"type": "function", "name"}) or an Anthropic tool ({"name"})."""
     function = tool.get("function")
-    if isinstance(function, Mapping) and isinstance(function.get("name"), str):
-        return function["name"]
+    if isinstance(function, Mapping):
+        inner = function.get("name")
+        if isinstance(inner, str):
+            return inner
     name = tool.get("name")
     return name if isinstance(name, str) else None
 

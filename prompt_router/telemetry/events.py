@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from sentry_sdk._types import Event
 
 from sentry_sdk.utils import event_from_exception
 
 from ..errors import PromptRouterError
-from ..pipeline import PromptResult
+from ..results import PromptResult, ProviderRequest
 
 FINGERPRINT_ROUTING = ["prompt-router", "routing-decision"]
 FINGERPRINT_PROMPT = ["prompt-router", "prompt-built"]
 FINGERPRINT_PROVIDER = ["prompt-router", "provider-request"]
 LOGGER = "prompt_router"
+
+
+def _event(data: dict[str, Any]) -> Event:
+    return cast("Event", data)
 
 
 def _logentry(template: str, *params: Any) -> dict[str, Any]:
@@ -41,10 +48,10 @@ def tags(result: PromptResult, extra: dict[str, str] | None = None) -> dict[str,
     return {**out, **(extra or {})}
 
 
-def routing_event(result: PromptResult, extra_tags: dict[str, str] | None = None) -> dict[str, Any]:
+def routing_event(result: PromptResult, extra_tags: dict[str, str] | None = None) -> Event:
     decision = result.decision
     count = len(decision.modules)
-    return {
+    return _event({
         "level": "info",
         "logger": LOGGER,
         "logentry": _logentry("Routing: %s modules selected", count),
@@ -64,12 +71,12 @@ def routing_event(result: PromptResult, extra_tags: dict[str, str] | None = None
                 "query_chars": result.query_chars,
             }
         },
-    }
+    })
 
 
-def prompt_event(result: PromptResult, extra_tags: dict[str, str] | None = None) -> dict[str, Any]:
+def prompt_event(result: PromptResult, extra_tags: dict[str, str] | None = None) -> Event:
     prompt = result.prompt
-    return {
+    return _event({
         "level": "info",
         "logger": LOGGER,
         "logentry": _logentry("Prompt built: %s tokens", prompt.tokens),
@@ -88,10 +95,17 @@ def prompt_event(result: PromptResult, extra_tags: dict[str, str] | None = None)
                 "library_version": prompt.library_version,
             }
         },
-    }
+    })
 
 
-def error_event(error: BaseException, result: PromptResult, client_options: dict[str, Any] | None) -> tuple[dict, dict]:
+def _ours(error: BaseException) -> bool:
+    """Only prompt-router's own exception types have messages we wrote (no user text); a
+    subclass defined elsewhere, e.g. in a custom router, may quote the query."""
+    return isinstance(error, PromptRouterError) and type(error).__module__.split(".")[0] == "prompt_router"
+
+
+def error_event(error: BaseException, result: PromptResult,
+                client_options: dict[str, Any] | None) -> tuple[Event, dict[str, Any]]:
     """The fault that made a request fall back to the full prompt, with its traceback.
 
     Messages of exceptions that are not ours are withheld: a third-party router or a
@@ -101,8 +115,9 @@ def error_event(error: BaseException, result: PromptResult, client_options: dict
         (type(error), error, error.__traceback__), client_options=options,
         mechanism={"type": "prompt_router", "handled": True},
     )
-    if not isinstance(error, PromptRouterError):
-        for exception in event.get("exception", {}).get("values", []):
+    for exception in event.get("exception", {}).get("values", []):
+        # chained causes too: each value is judged by its own type's module
+        if not (_ours(error) and str(exception.get("module") or "").split(".")[0] == "prompt_router"):
             exception["value"] = "(message withheld: it may contain user text)"
     event.update({
         "level": "error",
@@ -115,7 +130,7 @@ def error_event(error: BaseException, result: PromptResult, client_options: dict
     return event, hint
 
 
-def transaction_event(result: PromptResult, finished_at: float, extra_tags: dict[str, str] | None = None) -> dict[str, Any]:
+def transaction_event(result: PromptResult, finished_at: float, extra_tags: dict[str, str] | None = None) -> Event:
     """Route and build timing as a performance transaction with two spans."""
     end = dt.datetime.fromtimestamp(finished_at, dt.timezone.utc)
     build_start = end - dt.timedelta(seconds=result.build_seconds)
@@ -126,7 +141,7 @@ def transaction_event(result: PromptResult, finished_at: float, extra_tags: dict
         return {"trace_id": trace_id, "span_id": uuid.uuid4().hex[:16], "parent_span_id": root, "op": op,
                 "description": op.rsplit(".", 1)[-1], "start_timestamp": begin, "timestamp": finish, "status": "ok"}
 
-    return {
+    return _event({
         "type": "transaction",
         "transaction": "prompt_router.system_prompt",
         "transaction_info": {"source": "custom"},
@@ -135,16 +150,20 @@ def transaction_event(result: PromptResult, finished_at: float, extra_tags: dict
         "tags": tags(result, extra_tags),
         "contexts": {"trace": {"trace_id": trace_id, "span_id": root, "op": "prompt_router.system_prompt", "status": "ok"}},
         "spans": [span("prompt_router.route", start, build_start), span("prompt_router.build", build_start, end)],
-    }
+    })
 
 
-def provider_request_event(model: str, prompt_tokens: int, tools: int, extra_tags: dict[str, str] | None = None) -> dict[str, Any]:
-    return {
+def provider_request_event(request: ProviderRequest, extra_tags: dict[str, str] | None = None) -> Event:
+    return _event({
         "level": "info",
         "logger": LOGGER,
-        "logentry": _logentry("Provider request: %s prompt tokens", prompt_tokens),
+        "logentry": _logentry("Provider request: %s prompt tokens", request.prompt_tokens),
         "fingerprint": FINGERPRINT_PROVIDER,
-        "tags": {"prompt_router.model": model[:200], **(extra_tags or {})},
-        "contexts": {"prompt_router_provider": {"model": model, "prompt_tokens": prompt_tokens, "tools": tools}},
-    }
-
+        "tags": {"prompt_router.model": request.model[:200],
+                 **{f"prompt_router.{k}": str(v)[:200] for k, v in request.labels.items()}, **(extra_tags or {})},
+        "contexts": {"prompt_router_provider": {
+            "model": request.model, "prompt_tokens": request.prompt_tokens, "tools": request.tools,
+            "cache_read_tokens": request.cache_read_tokens, "cache_write_tokens": request.cache_write_tokens,
+            "output_tokens": request.output_tokens,
+        }},
+    })

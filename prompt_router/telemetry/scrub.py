@@ -7,7 +7,10 @@ address, a credential-looking token, a hostname or a user."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from sentry_sdk._types import Event, Hint
 
 REDACTED = "[redacted]"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -35,7 +38,7 @@ def _scrub(value: Any, key: str | None = None) -> Any:
     return value
 
 
-def scrub_event(event: dict[str, Any], hint: Any = None) -> dict[str, Any]:
+def scrub_event(event: Event, hint: Hint | None = None) -> Event:
     """Usable as `before_send`: returns a cleaned copy."""
-    cleaned = {k: v for k, v in event.items() if k not in _DROP_KEYS}
-    return _scrub(cleaned)
+    cleaned: dict[str, Any] = {k: v for k, v in event.items() if k not in _DROP_KEYS}
+    return cast("Event", _scrub(cleaned))

@@ -9,21 +9,30 @@ and isolation scopes into our events; `Client.capture_event(event, scope=ours)` 
 Capture is fire-and-forget: the request thread only draws the sampling decision and puts the
 immutable result on a bounded queue; a daemon thread builds, scrubs and hands events to the
 SDK, whose own transport thread does the HTTP. A full queue drops (and counts) events.
+
+The thread is started lazily, by the first event of the process that reports it, and again
+in a forked child: a router created before a pre-fork server forks its workers still reports.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import os
 import queue
 import random
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sentry_sdk._types import Event
+
+import contextlib
 
 import sentry_sdk
 
-from ..pipeline import PromptResult
+from ..results import Observer, PromptResult, ProviderRequest
 from ..settings import RouterSettings
 from . import events
 from .scrub import scrub_event
@@ -65,7 +74,7 @@ def make_client(settings: RouterSettings) -> sentry_sdk.Client:
     )
 
 
-class SentryTelemetry:
+class SentryTelemetry(Observer):
     """A RouterObserver that reports routing decisions, prompt sizes, timing and faults."""
 
     def __init__(
@@ -93,21 +102,36 @@ class SentryTelemetry:
         self._last = time.monotonic()
         self._owns_client = owns_client
         self._scope = sentry_sdk.Scope()  # ours alone: never merged with the host's scopes
+        self._queue_size = queue_size
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._random = random.random
         self._closed = False
-        self._thread = threading.Thread(target=self._drain, name="prompt-router-telemetry", daemon=True)
-        self._thread.start()
+        self._pid: int | None = None  # the process whose thread drains the queue
+        self._start_lock = threading.Lock()
         atexit.register(self.close)
+
+    def _ensure_thread(self) -> None:
+        pid = os.getpid()
+        if self._pid == pid:
+            return
+        with self._start_lock:
+            if self._pid == pid:
+                return
+            if self._pid is not None:  # a forked child: the parent's thread and queue are not ours
+                self._queue = queue.Queue(maxsize=self._queue_size)
+            thread = threading.Thread(target=self._drain, args=(self._queue,), name="prompt-router-telemetry", daemon=True)
+            thread.start()
+            self._pid = pid
 
     @classmethod
     def from_settings(cls, settings: RouterSettings) -> SentryTelemetry | None:
         """None when telemetry is off or there is nowhere to send: then nothing is attached."""
         if not settings.telemetry_enabled:
             return None
-        options = dict(sample_rate=settings.telemetry_sample_rate, traces_sample_rate=settings.telemetry_traces_sample_rate,
-                       queue_size=settings.telemetry_queue_size, shutdown_timeout=settings.telemetry_shutdown_timeout,
-                       max_per_second=settings.telemetry_max_events_per_second)
+        options: dict[str, Any] = {
+            "sample_rate": settings.telemetry_sample_rate, "traces_sample_rate": settings.telemetry_traces_sample_rate,
+            "queue_size": settings.telemetry_queue_size, "shutdown_timeout": settings.telemetry_shutdown_timeout,
+            "max_per_second": settings.telemetry_max_events_per_second}
         if settings.telemetry_use_host_client:
             host = sentry_sdk.get_client()
             if host.is_active():
@@ -115,6 +139,15 @@ class SentryTelemetry:
         if settings.sentry_dsn is None:
             return None
         return cls(make_client(settings), **options)
+
+    def apply_settings(self, settings: RouterSettings) -> None:
+        """Sampling and rate limits apply at once (the DSN and queue size need a new client:
+        the router makes one when those change)."""
+        self.sample_rate = settings.telemetry_sample_rate
+        self.traces_sample_rate = settings.telemetry_traces_sample_rate
+        self._rate = settings.telemetry_max_events_per_second
+        self._allowance = min(self._allowance, self._rate)
+        self.shutdown_timeout = settings.telemetry_shutdown_timeout
 
     # --- the request path: a random draw and a non-blocking put ---------------------------------
 
@@ -127,14 +160,15 @@ class SentryTelemetry:
     def on_error(self, error: BaseException, result: PromptResult) -> None:
         self._put(("error", error, result))
 
-    def record_provider_request(self, model: str, prompt_tokens: int, tools: int) -> None:
+    def on_provider_request(self, request: ProviderRequest) -> None:
         """For the integration layer: what was actually sent to the provider."""
         if self._random() < self.sample_rate:
-            self._put(("provider", model, prompt_tokens, tools))
+            self._put(("provider", request))
 
-    def _put(self, item: tuple) -> None:
+    def _put(self, item: tuple[Any, ...]) -> None:
         if self._closed:
             return
+        self._ensure_thread()
         now = time.monotonic()  # races between request threads only blur the rate a little
         self._allowance = min(self._rate, self._allowance + (now - self._last) * self._rate)
         self._last = now
@@ -149,9 +183,9 @@ class SentryTelemetry:
 
     # --- the telemetry thread ---------------------------------------------------------------------
 
-    def _drain(self) -> None:
+    def _drain(self, items: queue.Queue[Any]) -> None:
         while True:
-            item = self._queue.get()
+            item = items.get()
             try:
                 if item is _STOP:
                     return
@@ -160,13 +194,13 @@ class SentryTelemetry:
             except Exception:  # telemetry must never take anything down, itself included
                 logger.debug("prompt-router telemetry: could not send an event", exc_info=True)
             finally:
-                self._queue.task_done()
+                items.task_done()
 
-    def _events(self, item: tuple) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    def _events(self, item: tuple[Any, ...]) -> list[tuple[Event, dict[str, Any] | None]]:
         kind = item[0]
         if kind == "result":
             _, result, finished_at, sampled, traced = item
-            out: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+            out: list[tuple[Event, dict[str, Any] | None]] = []
             if sampled:
                 out += [(events.routing_event(result, self.extra_tags), None), (events.prompt_event(result, self.extra_tags), None)]
             if traced:
@@ -175,8 +209,8 @@ class SentryTelemetry:
         if kind == "error":
             _, error, result = item
             return [events.error_event(error, result, getattr(self.client, "options", None))]
-        _, model, prompt_tokens, tools = item
-        return [(events.provider_request_event(model, prompt_tokens, tools, self.extra_tags), None)]
+        _, request = item
+        return [(events.provider_request_event(request, self.extra_tags), None)]
 
     # --- shutdown -----------------------------------------------------------------------------------
 
@@ -195,10 +229,8 @@ class SentryTelemetry:
             return
         self.flush(timeout)
         self._closed = True
-        try:
+        with contextlib.suppress(queue.Full):
             self._queue.put_nowait(_STOP)
-        except queue.Full:
-            pass
         if self._owns_client:
             self.client.close(timeout=0)
         atexit.unregister(self.close)

@@ -1,0 +1,138 @@
+"""`validate`, `route` and `build`: a library and what it makes of a query."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..builder import PromptBuilder
+from ..errors import LibraryError, UsageError
+from ..evaluation.cases import REPLAY_CONTEXT
+from ..library import load_library
+from ..pipeline import PromptRouter
+from ..results import PromptResult
+from ..routing import ARTEFACT_NAME, LearnedModel
+from ..tokens import TokenCounter
+from ._common import context_from_args, require_rich, settings_from_args
+
+
+def register(sub: Any, common: Any) -> None:
+    p = sub.add_parser("validate", help="check a module library and list its modules")
+    p.add_argument("directory", nargs="?", help="library directory (default: the configured one)")
+    common(p)
+    p.set_defaults(func=cmd_validate)
+
+    for name, func, text in (("route", cmd_route, "show which modules a query gets, and why"),
+                             ("build", cmd_build, "print the assembled system prompt for a query")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("query", nargs="?" if name == "route" else None, help="the user's message")
+        p.add_argument("--history", action="append", metavar="TEXT", help="an earlier user turn (repeatable, oldest first)")
+        p.add_argument("--static", action="store_true", help="full prompt, as with use_dynamic_routing=false")
+        p.add_argument("--fallback", choices=("all", "core"), help="what an unmatched query gets")
+        common(p)
+        if name == "route":
+            p.add_argument("--json", action="store_true", help="machine-readable output")
+            p.add_argument("--stdin", action="store_true", help="one query per input line, one JSON object per output line")
+        p.set_defaults(func=func)
+
+
+def result_json(result: PromptResult) -> dict[str, Any]:
+    """The `route --json` contract: the decision's keys plus sizes and mode."""
+    return {
+        **result.decision.to_dict(),
+        "tokens": result.prompt.tokens,
+        "full_tokens": result.full_tokens,
+        "prefix_tokens": result.prompt.prefix_tokens,
+        "mode": result.mode,
+    }
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    root = Path(args.directory) if args.directory else settings.library_dir()
+    try:
+        library = load_library(root)
+    except LibraryError as exc:
+        print(f"✗ {exc}")  # plain text: paths must stay whole and greppable
+        return 1
+    require_rich()
+    from rich.console import Console
+    from rich.table import Table
+
+    builder = PromptBuilder(library, TokenCounter(settings.encoding))
+    context = {**REPLAY_CONTEXT, **context_from_args(args)}
+    full = builder.full(context)
+    table = Table(title=f"{library.name}  (version {library.version})")
+    for column in ("group", "module", "tokens", "share", "triggers", "requires"):
+        table.add_column(column, justify="right" if column in ("tokens", "share", "triggers") else "left")
+    for module in library.modules:
+        tokens = builder.module_tokens(module.id, context)
+        table.add_row(module.group, module.id, f"{tokens:,}", f"{tokens / full.tokens:.1%}",
+                      str(len(module.triggers)), ", ".join(module.requires))
+    console = Console()
+    console.print(table)
+    always = sum(builder.module_tokens(m, context) for m in library.always_ids)
+    console.print(
+        f"[green]✓[/green] {len(library.modules)} modules, full prompt {full.tokens:,} tokens "
+        f"({full.chars:,} chars), core + response {always:,} tokens ({always / full.tokens:.0%}), "
+        f"cached prefix {full.prefix_tokens:,} tokens, {len(library.matcher.triggers):,} triggers"
+    )
+    artefact = Path(library.root) / ARTEFACT_NAME
+    if artefact.exists():
+        try:
+            LearnedModel.load(artefact, library.version)
+            console.print(f"[green]✓[/green] learned router artefact {artefact.name} matches this library")
+        except Exception as exc:
+            console.print(f"[yellow]![/yellow] {exc}")
+    return 0
+
+
+def _router(args: argparse.Namespace) -> PromptRouter:
+    router = PromptRouter.from_settings(settings_from_args(args))
+    args.cleanup.append(router.close)  # with a DSN set, flush (bounded) before exiting
+    return router
+
+
+def cmd_route(args: argparse.Namespace) -> int:
+    router = _router(args)
+    context = context_from_args(args)
+    if args.stdin:
+        out = sys.stdout
+        for line in sys.stdin:
+            result = router.system_prompt(line.rstrip("\n"), context=context)
+            out.write(json.dumps(result_json(result), ensure_ascii=False) + "\n")
+        return 0
+    if args.query is None:
+        raise UsageError("give a query, or --stdin to read one query per line")
+    result = router.system_prompt(args.query, history=args.history or (), context=context)
+    if args.json:
+        print(json.dumps(result_json(result), ensure_ascii=False, indent=2))
+        return 0
+    require_rich()
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_header=True)
+    table.add_column("module")
+    table.add_column("why")
+    for module in result.decision.modules:
+        table.add_row(module, str(result.decision.reasons[module]))
+    console = Console()
+    console.print(table)
+    saved = result.tokens_saved / result.full_tokens if result.full_tokens else 0.0
+    note = "  [yellow]fallback: no trigger matched[/yellow]" if result.decision.fallback else ""
+    console.print(
+        f"{result.prompt.tokens:,} of {result.full_tokens:,} tokens ({saved:.0%} saved), "
+        f"mode {result.mode}{note}"
+    )
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    router = _router(args)
+    result = router.system_prompt(args.query, history=args.history or (), context=context_from_args(args))
+    sys.stdout.write(result.text + "\n")
+    return 0

@@ -1,0 +1,43 @@
+"""`prompt-router train`: fit the learned router and write its artefact next to the library."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..evaluation.cases import read_cases
+from ..library import load_library
+from ..routing import ARTEFACT_NAME
+from ..training import save, train
+from ._common import fraction, load_settings, positive_int
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("train", help="fit the learned router on labelled cases and the library's examples")
+    p.add_argument("--cases", nargs="+", required=True, metavar="FILE", help="A/B-format JSONL (never your held-out file)")
+    p.add_argument("--modules", metavar="DIR", help="library (default: the configured one)")
+    p.add_argument("--out", metavar="FILE", help="artefact path (default: learned_router.json in the library)")
+    p.add_argument("--target-recall", type=fraction, default=0.99, help="share of cases that must get every needed module")
+    p.add_argument("--folds", type=positive_int, default=5, help="cross-validation folds for fitting thresholds (>= 2)")
+    p.set_defaults(func=cmd_train)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    if args.folds < 2:
+        raise UsageError("--folds must be at least 2")
+    root = Path(args.modules) if args.modules else load_settings().library_dir()
+    library = load_library(root)
+    cases = list(read_cases(args.cases, [library]))
+    model = train(library, cases, target_recall=args.target_recall, folds=args.folds)
+    out = Path(args.out) if args.out else Path(library.root) / ARTEFACT_NAME
+    save(model, out)
+    oof = model.info["out_of_fold"]
+    print(f"trained on {len(cases)} cases + {model.info['library_examples']} library examples, "
+          f"{model.info['vocabulary']:,} features, library {library.name} {library.version}")
+    print(f"out-of-fold ({args.folds} folds), target recall {args.target_recall:.1%}:")
+    for mode in ("keyword", "learned", "hybrid"):
+        print(f"  {mode:8} recall {oof[f'{mode}_recall']:.1%}  mean reduction {oof[f'{mode}_reduction']:.1%}")
+    print(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KB)")
+    return 0

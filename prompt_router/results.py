@@ -1,0 +1,85 @@
+"""What a request produces, and the interface of those who watch: results flow one way, from
+the pipeline to observers (telemetry, metrics), which never call back into it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+from .builder import BuiltPrompt
+from .routing import RoutingDecision
+from .settings import RouterSettings
+
+Mode = Literal["dynamic", "static", "error"]
+
+
+@dataclass(frozen=True)
+class PromptResult:
+    """What one request gets: the prompt, the decision behind it, and how it was made."""
+
+    prompt: BuiltPrompt
+    decision: RoutingDecision
+    mode: Mode
+    full_tokens: int
+    query_chars: int = 0
+    route_seconds: float = 0.0
+    build_seconds: float = 0.0
+    error: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)  # e.g. the rollout arm; reported as tags
+
+    @property
+    def text(self) -> str:
+        return self.prompt.text
+
+    @property
+    def tokens_saved(self) -> int:
+        return self.full_tokens - self.prompt.tokens
+
+
+@dataclass(frozen=True)
+class ProviderRequest:
+    """What was sent to the provider for one request, and what it reported back."""
+
+    model: str
+    prompt_tokens: int  # input tokens in all, as the provider counts them
+    tools: int = 0  # tool definitions sent
+    cache_read_tokens: int = 0  # input tokens billed at the cache-read price
+    cache_write_tokens: int = 0  # input tokens written to the cache (Anthropic)
+    output_tokens: int = 0
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class RouterObserver(Protocol):
+    """Receives every result (and every fault that forced the full prompt). An observer's own
+    failure is logged and never reaches the caller; it must never block."""
+
+    def on_result(self, result: PromptResult) -> None: ...
+
+    def on_error(self, error: BaseException, result: PromptResult) -> None: ...
+
+    def on_provider_request(self, request: ProviderRequest) -> None: ...
+
+    def apply_settings(self, settings: RouterSettings) -> None: ...
+
+    def close(self, timeout: float | None = None) -> None: ...
+
+
+class Observer:
+    """A RouterObserver that does nothing: subclass it and override what you need."""
+
+    def on_result(self, result: PromptResult) -> None:
+        """Called once per request, after the prompt is built."""
+
+    def on_error(self, error: BaseException, result: PromptResult) -> None:
+        """Called before on_result when a fault forced the full prompt."""
+
+    def on_provider_request(self, request: ProviderRequest) -> None:
+        """Called by ConversationRouter.record_provider_request."""
+
+    def apply_settings(self, settings: RouterSettings) -> None:
+        """Called by reload_settings with the new settings."""
+
+    def close(self, timeout: float | None = None) -> None:
+        """Called by the router's close(): flush within `timeout` seconds and release resources."""

@@ -1,0 +1,130 @@
+"""The learned router's scorer: one-vs-rest logistic regression over sparse binary rows, and
+its versioned artefact (a JSON file bound to the library's content hash). Loading checks
+every field, so a damaged artefact is a clear ModelError, never a crash or a NaN score."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import ModelError
+from .decision import NONE, PLACE
+from .features import FeatureConfig, IntArray, Vectorizer
+
+FORMAT = "prompt-router.learned-router/1"
+FloatArray = npt.NDArray[np.float64]
+MODES = ("hybrid", "learned")
+
+
+def score_rows(rows: Sequence[IntArray], weights: FloatArray, bias: FloatArray) -> FloatArray:
+    """Probabilities per class for each row of present columns (binary, L2-normalised)."""
+    out = np.empty((len(rows), weights.shape[1]), dtype=np.float64)
+    for i, columns in enumerate(rows):
+        if len(columns):
+            out[i] = weights[columns].sum(axis=0) / np.sqrt(len(columns)) + bias
+        else:
+            out[i] = bias
+    return 1.0 / (1.0 + np.exp(-out))
+
+
+@dataclass(frozen=True)
+class LearnedModel:
+    """A fitted scorer: vectorizer, weights, per-class thresholds, and where it came from."""
+
+    library_version: str
+    library_name: str
+    classes: tuple[str, ...]  # tool module ids, then NONE
+    vectorizer: Vectorizer = field(repr=False)
+    weights: FloatArray = field(repr=False)
+    bias: FloatArray = field(repr=False)
+    thresholds: Mapping[str, Mapping[str, float]]  # per router mode ("hybrid", "learned"): class -> threshold
+    info: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def scores(self, query: str, history: Sequence[str] = ()) -> dict[str, float]:
+        row = self.vectorizer.transform(query, history)
+        values = score_rows([row], self.weights, self.bias)[0]
+        return {c: float(v) for c, v in zip(self.classes, values)}
+
+    @classmethod
+    def load(cls, path: str | Path, library_version: str | None = None) -> LearnedModel:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ModelError(f"{path}: no learned-router artefact (train one: prompt-router train --cases FILE)") from None
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{path}: not a learned-router artefact ({exc})") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ModelError(f"{path}: not a {FORMAT} artefact")
+        return _parse(data, path, library_version)
+
+
+def _field(data: Mapping[str, Any], path: Path, key: str, kind: type | tuple[type, ...]) -> Any:
+    if key not in data:
+        raise ModelError(f"{path}: field {key!r} is missing")
+    value = data[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ModelError(f"{path}: field {key!r} has the wrong type")
+    return value
+
+
+def _parse(data: Mapping[str, Any], path: Path, library_version: str | None) -> LearnedModel:
+    version = _field(data, path, "library_version", str)
+    if library_version is not None and version != library_version:
+        raise ModelError(
+            f"{path}: stale: trained for library version {version}, but the library is now "
+            f"{library_version}; retrain with `prompt-router train`")
+    name = _field(data, path, "library_name", str)
+    classes = _field(data, path, "classes", list)
+    if not classes or not all(isinstance(c, str) for c in classes) or classes[-1] != NONE or len(set(classes)) != len(classes):
+        raise ModelError(f"{path}: field 'classes' must list distinct module ids and end with {NONE!r}")
+    raw_features = _field(data, path, "features", dict)
+    known = set(FeatureConfig.__dataclass_fields__)
+    unknown = sorted(set(raw_features) - known)
+    if unknown:
+        raise ModelError(f"{path}: field 'features' has unknown key(s): {', '.join(unknown)}")
+    try:
+        config = FeatureConfig(**raw_features)
+    except TypeError as exc:
+        raise ModelError(f"{path}: field 'features' is invalid ({exc})") from None
+    vocabulary = _field(data, path, "vocabulary", list)
+    if not all(isinstance(v, str) for v in vocabulary):
+        raise ModelError(f"{path}: field 'vocabulary' must be a list of strings")
+    encoded = _field(data, path, "weights_float16_base64", str)
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ModelError(f"{path}: field 'weights_float16_base64' is not valid base64") from None
+    expected = len(vocabulary) * len(classes) * 2
+    if len(raw) != expected:
+        raise ModelError(f"{path}: field 'weights_float16_base64' holds {len(raw) // 2} weights, "
+                         f"expected {len(vocabulary)} features x {len(classes)} classes")
+    weights = np.frombuffer(raw, dtype=np.float16).astype(np.float64).reshape(len(vocabulary), len(classes))
+    bias_list = _field(data, path, "bias", list)
+    if len(bias_list) != len(classes) or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bias_list):
+        raise ModelError(f"{path}: field 'bias' must hold one number per class")
+    bias = np.asarray(bias_list, dtype=np.float64)
+    if not np.isfinite(weights).all() or not np.isfinite(bias).all():
+        raise ModelError(f"{path}: weights or bias contain NaN or infinity")
+    raw_thresholds = _field(data, path, "thresholds", dict)
+    thresholds: dict[str, dict[str, float]] = {}
+    for mode in MODES:
+        table = raw_thresholds.get(mode)
+        if not isinstance(table, dict) or set(table) - {PLACE} != set(classes):
+            raise ModelError(f"{path}: field 'thresholds.{mode}' must give one threshold per class")
+        for cls, value in table.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 < value <= 1.01:
+                raise ModelError(f"{path}: threshold {mode}.{cls} must be a number in (0, 1.01]")
+        thresholds[mode] = {c: float(v) for c, v in table.items()}
+    info = data.get("info", {})
+    return LearnedModel(version, name, tuple(classes), Vectorizer(vocabulary, config), weights, bias, thresholds,
+                        info if isinstance(info, dict) else {})

@@ -1,0 +1,33 @@
+"""Writing the learned router's artefact (`routing.model` reads it)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..routing.model import FORMAT, LearnedModel
+from ..storage import write_atomic
+
+
+def to_json(model: LearnedModel) -> str:
+    weights = model.weights.astype(np.float16)
+    return json.dumps({
+        "format": FORMAT,
+        "library_name": model.library_name,
+        "library_version": model.library_version,
+        "classes": list(model.classes),
+        "features": model.vectorizer.config.as_dict(),
+        "vocabulary": model.vectorizer.vocabulary,
+        "weights_float16_base64": base64.b64encode(weights.tobytes()).decode(),
+        "bias": [round(float(b), 6) for b in model.bias],
+        "thresholds": {mode: {k: round(float(v), 6) for k, v in t.items()} for mode, t in model.thresholds.items()},
+        "info": dict(model.info),
+    }, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def save(model: LearnedModel, path: str | Path) -> None:
+    """Write the artefact atomically: a failed write never leaves half a file."""
+    write_atomic(Path(path), to_json(model) + "\n")

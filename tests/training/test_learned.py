@@ -1,0 +1,121 @@
+"""The learned and hybrid routers: training, thresholds, staleness, determinism, explanations."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from prompt_router import ModelError, PromptRouter, RouterSettings, bundled_library_dir, load_library
+from prompt_router.evaluation import read_cases
+from prompt_router.routing import ARTEFACT_NAME, NONE, LearnedModel, LearnedRouter, router_from_settings, score_rows
+from prompt_router.training import DecisionSimulator, library_examples, save, to_json, train
+
+ROOT = Path(__file__).resolve().parents[2]
+LIBRARY = load_library(bundled_library_dir())
+CASES = list(read_cases([ROOT / "ab_tests" / "cases.jsonl"], [LIBRARY]))
+SUBSET = [c for i, c in enumerate(CASES) if i % 3 == 0]  # 100 cases keep the tests quick
+
+
+@pytest.fixture(scope="module")
+def model() -> LearnedModel:
+    return train(LIBRARY, SUBSET, target_recall=0.95, folds=3, iterations=120)
+
+
+def test_thresholds_meet_the_recall_target_on_the_training_folds(model):
+    oof = model.info["out_of_fold"]
+    assert oof["hybrid_recall"] >= 0.95 and oof["learned_recall"] >= 0.95
+    assert oof["hybrid_reduction"] >= oof["keyword_reduction"] - 1e-9  # never worse than keyword alone on the folds
+    assert set(model.thresholds) == {"hybrid", "learned"} and NONE in model.thresholds["hybrid"]
+    assert model.info["cases"] == len(SUBSET) and model.info["library_examples"] == len(library_examples(LIBRARY, model.classes))
+
+
+def test_the_knob_trades_recall_for_savings_monotonically(model):
+    curve = model.info["curve"]
+    assert [p["shift"] for p in curve] == sorted(p["shift"] for p in curve)
+    recalls, reductions = [p["recall"] for p in curve], [p["reduction"] for p in curve]
+    assert recalls == sorted(recalls) and reductions == sorted(reductions, reverse=True)
+
+
+def test_training_and_routing_are_deterministic(model, tmp_path):
+    again = train(LIBRARY, SUBSET, target_recall=0.95, folds=3, iterations=120)
+    assert to_json(again) == to_json(model)  # same inputs, same artefact bytes
+    path = tmp_path / "model.json"
+    save(model, path)
+    loaded = LearnedModel.load(path, LIBRARY.version)
+    query = "make it so this runs by itself each morning"
+    assert loaded.scores(query) == model.scores(query)
+    a = LearnedRouter(LIBRARY, loaded).route(query, ["I wrote a script"])
+    b = LearnedRouter(LIBRARY, model).route(query, ["I wrote a script"])
+    assert a == b
+
+
+def test_explanations_say_which_modules_came_from_triggers_and_which_from_the_model(model):
+    router = LearnedRouter(LIBRARY, model, mode="hybrid")
+    decision = router.route("plot the revenue and tell me what's new with the elections in Brazil")
+    kinds = {m: decision.reasons[m].kind for m in decision.tool_modules}
+    assert kinds["data_processing"] == "trigger"
+    assert set(decision.scores) == set(model.classes)
+    for reason in decision.reasons.values():
+        if reason.kind == "model":
+            assert reason.score >= reason.threshold and str(reason).startswith("model score")
+    assert "scores" in decision.to_dict()
+
+
+def test_no_tools_judgement_gives_core_only_prompts(model):
+    router = LearnedRouter(LIBRARY, model, mode="hybrid")
+    thresholds = dict(router.rule.thresholds)
+    decision = router.route("thanks, that's perfect")
+    if decision.scores[NONE] >= thresholds[NONE]:
+        assert decision.no_tools and decision.tool_modules == () and not decision.fallback
+    forced = router.with_shift(-50.0).route("thanks, that's perfect")  # most aggressive point of the knob
+    assert forced.no_tools and forced.modules == LIBRARY.always_ids
+
+
+def test_stale_artefact_is_rejected_clearly(model, tmp_path):
+    library_dir = tmp_path / "lib"
+    shutil.copytree(bundled_library_dir(), library_dir, ignore=shutil.ignore_patterns(ARTEFACT_NAME))
+    save(model, library_dir / ARTEFACT_NAME)
+    edited = library_dir / "tools" / "communication.md"
+    edited.write_text(edited.read_text() + "\nAlways sign e-mails with the user's name.\n")
+    library = load_library(library_dir)
+    with pytest.raises(ModelError, match=r"stale: trained for library version \w+, but the library is now \w+; retrain"):
+        LearnedModel.load(library_dir / ARTEFACT_NAME, library.version)
+    with pytest.raises(ModelError, match="stale"):
+        router_from_settings(library, RouterSettings(_env_file=None, router="hybrid"))
+    with pytest.raises(ModelError, match="retrain"):
+        LearnedRouter(library, model)
+
+
+def test_auto_uses_hybrid_when_fresh_and_keyword_otherwise(model, tmp_path, caplog):
+    library_dir = tmp_path / "lib"
+    shutil.copytree(bundled_library_dir(), library_dir, ignore=shutil.ignore_patterns(ARTEFACT_NAME))
+    library = load_library(library_dir)
+    auto = RouterSettings(_env_file=None, router="auto")
+    assert router_from_settings(library, auto).name == "keyword"  # no artefact
+    save(model, library_dir / ARTEFACT_NAME)
+    assert router_from_settings(library, auto).name == "hybrid"
+    (library_dir / "library.yaml").write_text((library_dir / "library.yaml").read_text() + "\n# edited\n")
+    with caplog.at_level(logging.WARNING, logger="prompt_router"):
+        assert router_from_settings(load_library(library_dir), auto).name == "keyword"
+    assert "stale" in caplog.text and "keyword router" in caplog.text
+    with pytest.raises(ModelError, match="no learned-router artefact"):
+        router_from_settings(library, RouterSettings(_env_file=None, router="learned", learned_model=tmp_path / "none.json"))
+
+
+def test_bundled_artefact_matches_the_bundled_library():
+    # A module edit without `prompt-router train` fails here, not silently in production.
+    artefact = LearnedModel.load(bundled_library_dir() / ARTEFACT_NAME, LIBRARY.version)
+    assert PromptRouter(LIBRARY, settings=RouterSettings(_env_file=None)).router.name == "hybrid"
+    assert artefact.info["target_recall"] == 0.99 and artefact.info["cases"] == len(CASES)
+
+
+def test_simulator_agrees_with_the_router(model):
+    router = LearnedRouter(LIBRARY, model, mode="hybrid")
+    rows = score_rows([model.vectorizer.transform(c.query, c.history) for c in SUBSET], model.weights, model.bias)
+    sim = DecisionSimulator(LIBRARY, SUBSET, rows, model.classes)
+    recall, _ = sim.evaluate(model.thresholds["hybrid"])
+    passed = sum(all(m in router.route(c.query, c.history).modules for m in c.needs) for c in SUBSET)
+    assert recall == pytest.approx(passed / len(SUBSET))
