@@ -16,6 +16,7 @@ matching cost depends on the query's length, not the number of triggers.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from .normalize import normalized_tokens, tokens
 
 _VOWELS = frozenset("aeiou")
 _MAX_FORMS_PER_WORD = 6
+_MAX_NEEDLES = 64  # per trigger: combinations of its words' form classes
 
 
 @dataclass(frozen=True)
@@ -112,26 +114,28 @@ def compile_trigger(text: str) -> CompiledTrigger:
     return CompiledTrigger("prefix" if prefix else "exact" if exact else "inflect", words)
 
 
-def lemma_table(words: Iterable[str]) -> dict[bytes, bytes]:
-    """Map every inflected form of `words` to one canonical base (UTF-8 bytes).
+def form_classes(words: Iterable[str]) -> tuple[dict[bytes, bytes], dict[str, tuple[bytes, ...]]]:
+    """Inflection matching that goes one way: a query word matches a trigger word when it is
+    one of that word's forms, never the reverse (`news` must not fire on `new`, `booking`
+    not on `book`, `teams` not on `team`).
 
-    Bases that share a form (`code` and `cod` both give `coding`) merge into one class whose
-    canonical base is the smallest, so the table is the same whatever the input order."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    Every form gets the set of trigger words it is a form of, and one class token for that
+    set; a query's tokens are replaced by their class tokens, and a trigger word matches
+    every class whose set contains it. Most words own all their forms alone, so they have one
+    class, spelled as the word itself; a form shared by several words (`booking`, a form of
+    `book` and the trigger word `booking`) gets a joint class that both words match. Returns
+    (form -> class token, trigger word -> its class tokens); deterministic whatever the order."""
+    owners: dict[str, set[str]] = {}
     for word in set(words):
         for form in inflections(word):
-            a, b = find(word), find(form)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    return {form.encode(): find(form).encode() for form in parent}
+            owners.setdefault(form, set()).add(word)
+    # `|` never occurs in a normalised token, so a joint class cannot equal a query word.
+    token = {form: "|".join(sorted(ws)).encode() for form, ws in owners.items()}
+    classes: dict[str, set[bytes]] = {}
+    for form, ws in owners.items():
+        for word in ws:
+            classes.setdefault(word, set()).add(token[form])
+    return {form.encode(): t for form, t in token.items()}, {w: tuple(sorted(c)) for w, c in classes.items()}
 
 
 class _Automaton:
@@ -158,31 +162,34 @@ class _Automaton:
 class TriggerMatcher:
     """All triggers of a library, compiled once; `match` reports which fired.
 
-    Inflections are handled by a lemma table, not by spelling out every form: each inflected
-    form of each trigger word maps to a canonical base, and a query's tokens are mapped
+    Inflections are handled by form classes, not by spelling out every form: each form of
+    each trigger word maps to a class token (see `form_classes`), a query's tokens are mapped
     through the table (one C-level `map`) before an Aho-Corasick automaton scans the
-    space-joined result. The automaton holds one pattern per trigger, so it builds fast and
-    a scan costs the same for 10 triggers or 50,000. Exact (`=`) and prefix (`*`) triggers
+    space-joined result. The automaton holds about one pattern per trigger, so it builds fast
+    and a scan costs the same for 10 triggers or 50,000. Exact (`=`) and prefix (`*`) triggers
     get a second automaton over the unmapped tokens. (Spelling out forms made 590,000
     patterns and a 2 s build for 1,000 modules; one alternation regex scans ~100x slower:
     benchmarks/bench.py measures both.)"""
 
     def __init__(self, triggers: list[Trigger], compiled: list[CompiledTrigger]) -> None:
         self.triggers = tuple(triggers)
-        self._lemmas = lemma_table(w for spec in compiled if spec.kind == "inflect" for w in spec.words)
-        lemma = self._lemmas.get
+        self._lemmas, classes = form_classes(w for spec in compiled if spec.kind == "inflect" for w in spec.words)
         inflecting: dict[bytes, list[int]] = {}
         literal: dict[bytes, list[int]] = {}
         self._regexes: list[tuple[int, re.Pattern[str]]] = []
         for index, spec in enumerate(compiled):
             words = [w.encode() for w in spec.words]
             if spec.kind == "regex":
-                self._regexes.append((index, spec.regex))  # type: ignore[arg-type]
-            elif spec.kind == "inflect" or (spec.kind == "exact" and not any(w in self._lemmas for w in words)):
-                # An exact word that no form maps to stands for itself in the lemmatised
-                # stream too, so it can share the main automaton and spare a second scan.
-                needle = b" " + b" ".join(lemma(w, w) for w in words) + b" "
-                inflecting.setdefault(needle, []).append(index)
+                assert spec.regex is not None
+                self._regexes.append((index, spec.regex))
+            elif spec.kind == "inflect":
+                # one needle per combination of its words' classes (almost always one)
+                for combination in itertools.islice(itertools.product(*(classes[w] for w in spec.words)), _MAX_NEEDLES):
+                    inflecting.setdefault(b" " + b" ".join(combination) + b" ", []).append(index)
+            elif spec.kind == "exact" and not any(w in self._lemmas for w in words):
+                # An exact word that no form maps to stands for itself in the class stream too,
+                # so it can share the main automaton and spare a second scan.
+                inflecting.setdefault(b" " + b" ".join(words) + b" ", []).append(index)
             else:
                 needle = b" " + b" ".join(words) + (b"" if spec.kind == "prefix" else b" ")
                 literal.setdefault(needle, []).append(index)

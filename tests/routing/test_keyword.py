@@ -136,13 +136,30 @@ def test_normalize_rules():
     assert normalize("") == " "
 
 
-def test_lemma_table_merges_forms_deterministically():
-    from prompt_router.triggers import lemma_table
+def test_form_classes_match_one_way_and_deterministically():
+    from prompt_router.triggers import form_classes
 
-    table = lemma_table(["chart", "code", "cod"])
-    assert table[b"charting"] == table[b"charts"] == b"chart"
-    assert table[b"coding"] == table[b"code"] == table[b"cod"] == b"cod"
-    assert lemma_table(["cod", "code", "chart"]) == table
+    table, classes = form_classes(["chart", "book", "booking", "new", "news"])
+    assert table[b"charting"] == table[b"charts"] == table[b"chart"] == b"chart"
+    assert classes["chart"] == (b"chart",)
+    # `booking` is a form of `book` and a trigger word itself: a joint class both match
+    assert table[b"booking"] == b"book|booking" and b"book|booking" in classes["book"]
+    assert table[b"book"] not in classes["booking"]  # ... but `book` is not a form of `booking`
+    assert table[b"new"] not in classes["news"] and table[b"news"] in classes["new"]
+    assert form_classes(["news", "new", "booking", "book", "chart"]) == (table, classes)
+
+
+@pytest.mark.parametrize("query, trigger, fires", [
+    ("I love my new car", "news", False), ("any news today?", "news", True),
+    ("I want to book a table", "booking", False), ("my booking is wrong", "booking", True),
+    ("my team is great", "teams", False), ("post it in Teams", "teams", True),
+    ("the trend is up", "trending", False), ("what's trending", "trending", True),
+    ("book a flight", "book", True), ("she booked it", "book", True),
+])
+def test_inflections_match_one_way(tmp_path, query, trigger, fires):
+    files = {**SMALL, "tools/probe.md": f"---\ntriggers: [{trigger}]\n---\nProbe.\n"}
+    library = load_library(write_library(tmp_path / "lib", files))
+    assert ("probe" in KeywordRouter(library, fallback="core").route(query).modules) is fires
 
 
 def test_inflections():
@@ -185,26 +202,29 @@ def test_bytes_normalisation_matches_text_normalisation(text):
 
 
 def _reference_match(library, text: str) -> list[int]:
-    """Brute force: slide every trigger over the query's tokens, position by position."""
+    """Brute force: slide every trigger over the query's tokens, position by position; a
+    query word matches an inflecting trigger word when it is one of that word's forms."""
     from prompt_router.normalize import normalized_tokens
     from prompt_router.triggers import compile_trigger
 
-    lemmas = library.matcher._lemmas
     raw = normalized_tokens(text)
-    canonical = [lemmas.get(t, t) for t in raw]
+
+    def is_form(token: bytes, word: bytes) -> bool:
+        return token.decode() in inflections(word.decode())
+
     found = []
     for index, trigger in enumerate(library.matcher.triggers):
         spec = compile_trigger(trigger.text)
         words = [w.encode() for w in spec.words]
+        n = len(words)
         if spec.kind == "regex":
             hit = spec.regex.search(normalize(text)) is not None
         elif spec.kind == "inflect":
-            words = [lemmas.get(w, w) for w in words]
-            hit = any(canonical[i : i + len(words)] == words for i in range(len(raw)))
+            hit = any(len(raw[i : i + n]) == n and all(is_form(t, w) for t, w in zip(raw[i : i + n], words))
+                      for i in range(len(raw)))
         elif spec.kind == "exact":
-            hit = any(raw[i : i + len(words)] == words for i in range(len(raw)))
+            hit = any(raw[i : i + n] == words for i in range(len(raw)))
         else:
-            n = len(words)
             hit = any(
                 len(raw[i : i + n]) == n and raw[i : i + n - 1] == words[:-1] and raw[i + n - 1].startswith(words[-1])
                 for i in range(len(raw))
@@ -214,13 +234,14 @@ def _reference_match(library, text: str) -> list[int]:
     return found
 
 
-_REF_FILES = {**SMALL, "tools/ml.md": "---\ntriggers: ['machine learn*', look up, sales report, 'net*', clean the data, 'the sales rep*', '=bar graph', '=clean data now']\n---\nML\n"}
+_REF_FILES = {**SMALL, "tools/ml.md": "---\ntriggers: ['machine learn*', look up, sales report, 'net*', clean the data, 'the sales rep*', '=bar graph', '=clean data now', new, news, book, booking, team news]\n---\nML\n"}
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(
     ["chart", "charts", "plotting", "bar", "graphs", "graph", "deploy", "c++", "c", "analytics", "go", "going",
      "v2", "art", "café", "machine", "learning", "looking", "up", "sales", "reports", "net", "network", "the",
+     "news", "new", "book", "booking", "bookings", "team", "teams",
      "ｃｈａｒｔ", ",", "!", "\n", "📊", "clean", "cleaning", "data", "rep", "report"]), max_size=14))
 def test_matcher_agrees_with_brute_force_reference(tmp_path_factory, words):
     library = _ref_library(tmp_path_factory)
