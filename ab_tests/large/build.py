@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import csv
 import hashlib
 import io
@@ -176,16 +177,8 @@ def norm_query(text: str) -> str:
 # function words, and words naming the artefact rather than the subject: api, tool, server...).
 # A phrase keeps at most three words; single words shorter than 3 letters are dropped. A module
 # left with no trigger falls back to its own name without the generic-word filter (mcp_fetch: "fetch").
-GENERIC = frozenset("""
-a an and or the of for to from in on at by with without into via per as is are be it its this that
-api apis tool tools toolkit server servers mcp plugin plugins service services sdk app v1 v2 v3 v4 io com org net
-get gets set sets list lists create creates add adds remove removes delete deletes update updates modify edit
-query queries search searches find fetch fetches retrieve retrieves read write check return returns show
-make do run use using call send post put patch new all any current random info information data details detail
-id ids name names type types value values item items result results request requests response by_id
-number count one two multiple single some other own now
-""".split())
-FUNCTION_WORDS = frozenset("a an and or the of for to from in on at by with into via as is are be it its this that now".split())
+GENERIC = frozenset(["a", "an", "and", "or", "the", "of", "for", "to", "from", "in", "on", "at", "by", "with", "without", "into", "via", "per", "as", "is", "are", "be", "it", "its", "this", "that", "api", "apis", "tool", "tools", "toolkit", "server", "servers", "mcp", "plugin", "plugins", "service", "services", "sdk", "app", "v1", "v2", "v3", "v4", "io", "com", "org", "net", "get", "gets", "set", "sets", "list", "lists", "create", "creates", "add", "adds", "remove", "removes", "delete", "deletes", "update", "updates", "modify", "edit", "query", "queries", "search", "searches", "find", "fetch", "fetches", "retrieve", "retrieves", "read", "write", "check", "return", "returns", "show", "make", "do", "run", "use", "using", "call", "send", "post", "put", "patch", "new", "all", "any", "current", "random", "info", "information", "data", "details", "detail", "id", "ids", "name", "names", "type", "types", "value", "values", "item", "items", "result", "results", "request", "requests", "response", "by_id", "number", "count", "one", "two", "multiple", "single", "some", "other", "own", "now"])
+FUNCTION_WORDS = frozenset(["a", "an", "and", "or", "the", "of", "for", "to", "from", "in", "on", "at", "by", "with", "into", "via", "as", "is", "are", "be", "it", "its", "this", "that", "now"])
 MAX_TRIGGERS = 6
 
 
@@ -206,7 +199,7 @@ def derive_triggers(names: Iterable[str], tool_names: Iterable[str]) -> list[str
     out: list[str] = []
     candidates = [(n, 1) for n in names] + [(n, 2) for n in tool_names]
     for name, min_words in candidates:
-        p = phrase(name, camel=not (" " in name.strip()))  # a title with spaces keeps its brand words whole
+        p = phrase(name, camel=" " not in name.strip())  # a title with spaces keeps its brand words whole
         n_words = len(p.split())
         if not p or n_words < min_words or (n_words == 1 and len(p) < 3) or p in out:
             continue
@@ -772,10 +765,8 @@ def _apibank_classes(tree: GitTree) -> dict[str, dict]:
             attrs = {}
             for stmt in node.body:
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-                    try:
+                    with contextlib.suppress(ValueError):
                         attrs[stmt.targets[0].id] = ast.literal_eval(stmt.value)
-                    except ValueError:
-                        pass
             if "description" in attrs:
                 found[node.name] = attrs
     return found
@@ -1041,7 +1032,7 @@ def select(items: list[Item]) -> tuple[list[Item], dict[str, list[str]]]:
         item.text = text
         by_text[norm_query(text)].append(item)
     unique = []
-    for key, group in by_text.items():
+    for _key, group in by_text.items():
         if len({g.needs for g in group}) == 1:
             unique.append(group[0])
     unique.sort(key=lambda i: _rank(i.source, i.text))
