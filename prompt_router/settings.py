@@ -56,13 +56,22 @@ class RouterSettings(BaseSettings):
     sentry_environment: str | None = Field(None, description="environment reported with events")
     sentry_release: str | None = Field(None, description="release reported with events (default prompt-router@VERSION)")
     telemetry_enabled: bool = Field(True, description="false = report nothing even with a DSN")
-    telemetry_sample_rate: float = Field(1.0, ge=0.0, le=1.0, description="share of requests reported as events")
+    # Per-request events describe the *shape* of routing (module counts, sizes); 1% of a busy
+    # service is thousands a day, while every request would flood a tracker's quota. Counts
+    # belong in metrics (below); faults are always reported.
+    telemetry_sample_rate: float = Field(0.01, ge=0.0, le=1.0, description="share of requests reported as routing/prompt events")
+    telemetry_provider_sample_rate: float = Field(
+        0.01, ge=0.0, le=1.0, description="share of record_provider_request calls reported as provider-usage events")
     telemetry_traces_sample_rate: float = Field(0.0, ge=0.0, le=1.0, description="share of requests reported as timing transactions")
     telemetry_use_host_client: bool = Field(False, description="send through the host application's initialised sentry_sdk client")
     telemetry_queue_size: int = Field(1000, ge=1, description="events waiting to be sent; more are dropped")
     telemetry_max_events_per_second: float = Field(
         100.0, gt=0, description="requests reported per second at most; bounds background CPU, excess is dropped and counted")
     telemetry_shutdown_timeout: float = Field(2.0, ge=0.0, description="seconds to flush at shutdown")
+
+    # Metrics (OpenTelemetry, the `otel` extra). Off: nothing is imported and nothing runs.
+    metrics_enabled: bool = Field(
+        False, description="record OpenTelemetry metrics through the global MeterProvider (the host sets up the exporter)")
 
     def library_dir(self) -> Path:
         """The configured module library, or the bundled one."""
