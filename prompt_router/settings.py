@@ -42,6 +42,8 @@ class RouterSettings(BaseSettings):
     max_scan_chars: int = Field(32_000, ge=0, description="scan at most this many characters of a message (head + tail); 0 = all")
     route_cache_size: int = Field(4096, ge=0, description="routing decisions kept (LRU)")
     build_cache_size: int = Field(256, ge=0, description="assembled prompts kept (LRU)")
+    strict_context: bool = Field(
+        True, description="a context variable the library does not declare is an error (a typo); false = ignored")
 
     # Chat-backend integration (prompt_router.integration).
     rollout_percent: float = Field(100.0, ge=0.0, le=100.0, description="share of threads in the dynamic arm")

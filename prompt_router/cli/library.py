@@ -122,13 +122,25 @@ def cmd_route(args: argparse.Namespace) -> int:
         table.add_row(module, str(result.decision.reasons[module]))
     console = Console()
     console.print(table)
-    saved = result.tokens_saved / result.full_tokens if result.full_tokens else 0.0
-    note = "  [yellow]fallback: no trigger matched[/yellow]" if result.decision.fallback else ""
-    console.print(
-        f"{result.prompt.tokens:,} of {result.full_tokens:,} tokens ({saved:.0%} saved), "
-        f"mode {result.mode}{note}"
-    )
+    console.print(_summary(result))
     return 0
+
+
+def _summary(result: PromptResult) -> str:
+    """One line under the table: sizes, which router decided, and how."""
+    decision = result.decision
+    saved = result.tokens_saved / result.full_tokens if result.full_tokens else 0.0
+    if result.mode == "error":
+        how = f"  [red]routing failed, full prompt sent: {result.error}[/red]"
+    elif decision.no_tools:
+        how = "  [cyan]no tools needed: the model judged that no tool module applies (core + response only)[/cyan]"
+    elif decision.fallback:
+        sent = "every tool module was sent" if decision.tool_modules else "core + response only (fallback: core)"
+        how = f"  [yellow]fallback: no trigger or model score placed the request, so {sent}[/yellow]"
+    else:
+        how = ""
+    return (f"{result.prompt.tokens:,} of {result.full_tokens:,} tokens ({saved:.0%} saved), "
+            f"router {decision.router}, mode {result.mode}{how}")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
