@@ -127,20 +127,19 @@ def cmd_route(args: argparse.Namespace) -> int:
 
 
 def _summary(result: PromptResult) -> str:
-    """One line under the table: sizes, which router decided, and how."""
+    """Under the table: sizes and which router decided, then how, on a line of its own."""
     decision = result.decision
     saved = result.tokens_saved / result.full_tokens if result.full_tokens else 0.0
+    line = (f"{result.prompt.tokens:,} of {result.full_tokens:,} tokens ({saved:.0%} saved), "
+            f"router {decision.router}, mode {result.mode}")
     if result.mode == "error":
-        how = f"  [red]routing failed, full prompt sent: {result.error}[/red]"
-    elif decision.no_tools:
-        how = "  [cyan]no tools needed: the model judged that no tool module applies (core + response only)[/cyan]"
-    elif decision.fallback:
-        sent = "every tool module was sent" if decision.tool_modules else "core + response only (fallback: core)"
-        how = f"  [yellow]fallback: no trigger or model score placed the request, so {sent}[/yellow]"
-    else:
-        how = ""
-    return (f"{result.prompt.tokens:,} of {result.full_tokens:,} tokens ({saved:.0%} saved), "
-            f"router {decision.router}, mode {result.mode}{how}")
+        return f"{line}\n[red]routing failed, the full prompt is sent: {result.error}[/red]"
+    if decision.no_tools:
+        return f"{line}\n[cyan]no tools needed: the model judged that no tool module applies[/cyan]"
+    if decision.fallback:
+        sent = "every tool module is sent" if decision.tool_modules else "core + response only"
+        return f"{line}\n[yellow]fallback: nothing placed the request, so {sent}[/yellow]"
+    return line
 
 
 def cmd_build(args: argparse.Namespace) -> int:
