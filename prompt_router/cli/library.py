@@ -63,7 +63,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     builder = PromptBuilder(library, TokenCounter(settings.encoding))
-    context = {**REPLAY_CONTEXT, **context_from_args(args)}
+    given = context_from_args(args)
+    unknown = sorted(given.keys() - {v.name for v in library.variables} - REPLAY_CONTEXT.keys())
+    if unknown and settings.strict_context:
+        raise UsageError(f"--var {unknown[0]}: the library declares no such variable "
+                         f"({', '.join(v.name for v in library.variables) or 'none'})")
+    context = {**REPLAY_CONTEXT, **given}
     full = builder.full(context)
     table = Table(title=f"{library.name}  (version {library.version})")
     for column in ("group", "module", "tokens", "share", "triggers", "requires"):

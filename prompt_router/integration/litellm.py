@@ -31,7 +31,7 @@ import fnmatch
 import logging
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from litellm.integrations.custom_logger import CustomLogger
@@ -211,4 +211,4 @@ def __getattr__(name: str) -> Any:
         return _handler
 
 
-__all__: Sequence[str] = ["META_KEY", "LiteLLMSettings", "PromptRouterCallback", "proxy_handler"]  # noqa: F822
+__all__ = ["META_KEY", "LiteLLMSettings", "PromptRouterCallback", "proxy_handler"]  # noqa: F822

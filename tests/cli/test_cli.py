@@ -71,6 +71,8 @@ def test_route_human_output_says_when_the_model_judged_no_tools_or_fell_back(cap
 def test_a_mistyped_context_variable_is_an_error_unless_turned_off(capsys, monkeypatch):
     code, _, err = cli(capsys, "route", "deploy it", "--var", "workspace_rot=/srv", *DATE)
     assert code == EXIT_USAGE and "'workspace_rot' (did you mean 'workspace_root'?)" in err
+    code, _, err = cli(capsys, "validate", "--var", "workspace_rot=/srv")
+    assert code == EXIT_USAGE and "--var workspace_rot: the library declares no such variable" in err
     monkeypatch.setenv("PROMPT_ROUTER_STRICT_CONTEXT", "false")
     code, _, _ = cli(capsys, "route", "deploy it", "--var", "workspace_rot=/srv", *DATE)
     assert code == EXIT_OK
