@@ -135,7 +135,7 @@ def test_provider_usage_gives_the_real_cache_hit_rate_and_cost(metered):
 OFF = """
 import sys
 from prompt_router import PromptRouter, RouterSettings
-router = PromptRouter.from_settings(RouterSettings(_env_file=None))
+router = PromptRouter.from_settings(RouterSettings(_env_file=None, router="keyword"))
 router.system_prompt("deploy the app", context={"current_date": "2026-01-01"})
 print(sorted(m for m in sys.modules if m.startswith(("opentelemetry", "prompt_router.telemetry.metrics"))))
 """
@@ -147,7 +147,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from prompt_router import PromptRouter, RouterSettings
 reader = InMemoryMetricReader()
 metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))  # what the host application does
-router = PromptRouter.from_settings(RouterSettings(_env_file=None, metrics_enabled=True))
+router = PromptRouter.from_settings(RouterSettings(_env_file=None, router="keyword", metrics_enabled=True))
 for query in ("deploy the app", "hello"):
     router.system_prompt(query, context={"current_date": "2026-01-01"})
 names = {m.name: sum(p.value for p in m.data.data_points) for r in reader.get_metrics_data().resource_metrics

@@ -302,7 +302,7 @@ def test_unreachable_or_hanging_tracker_costs_the_request_path_nothing():
 
 def test_default_sampling_reports_a_few_requests_every_fault_and_provider_usage_separately():
     class CountingClient:
-        options = dict(sentry_sdk.Client().options)  # what error events are built with
+        options = dict(sentry_sdk.Client(default_integrations=False, auto_enabling_integrations=False).options)
 
         def __init__(self):
             self.events: list = []
@@ -316,14 +316,15 @@ def test_default_sampling_reports_a_few_requests_every_fault_and_provider_usage_
         def close(self, timeout=None):
             pass
 
-    settings = RouterSettings(_env_file=None)
-    assert (settings.telemetry_sample_rate, settings.telemetry_provider_sample_rate) == (0.01, 0.01)
+    defaults = RouterSettings(_env_file=None)
+    assert (defaults.telemetry_sample_rate, defaults.telemetry_provider_sample_rate) == (0.01, 0.01)
+    settings = defaults.model_copy(update={"router": "keyword"})
     client = CountingClient()
     telemetry = SentryTelemetry(client, sample_rate=settings.telemetry_sample_rate,
                                 provider_sample_rate=1.0, max_per_second=1e9)
     telemetry._random = random.Random(7).random
     router = PromptRouter(LIBRARY, settings=settings, observers=[telemetry])
-    for i in range(1500):
+    for i in range(1000):
         router.system_prompt(f"deploy site {i}", context=DATE)
     exploding = PromptRouter(LIBRARY, router=ExplodingRouter(), settings=settings, observers=[telemetry])
     for _ in range(5):
@@ -336,7 +337,7 @@ def test_default_sampling_reports_a_few_requests_every_fault_and_provider_usage_
     telemetry.flush(5)
     kinds = [tuple(e["fingerprint"][:2]) for e in client.events]
     routing = kinds.count(("prompt-router", "routing-decision"))
-    assert 5 <= routing <= 30  # about 1% of 1,505 requests
+    assert 3 <= routing <= 25  # about 1% of 1,005 requests
     assert kinds.count(("prompt-router", "fallback-error")) == 5  # faults are never sampled away
     [provider] = [e for e in client.events if e["fingerprint"] == ["prompt-router", "provider-request"]]
     usage = provider["contexts"]["prompt_router_provider"]
