@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from .errors import SettingsError
 from .results import RouterObserver
 from .settings import RouterSettings
 
@@ -17,7 +18,7 @@ logger = logging.getLogger("prompt_router")
 # Settings a running telemetry client cannot change; the others (sample rates, rate limit)
 # apply in place through `apply_settings`.
 _CLIENT_FIELDS = ("sentry_dsn", "sentry_environment", "sentry_release", "telemetry_enabled",
-                  "telemetry_use_host_client", "telemetry_queue_size")
+                  "telemetry_use_host_client", "telemetry_queue_size", "metrics_enabled")
 
 
 def observers_from_settings(settings: RouterSettings) -> list[RouterObserver]:
@@ -28,7 +29,17 @@ def observers_from_settings(settings: RouterSettings) -> list[RouterObserver]:
         telemetry = SentryTelemetry.from_settings(settings)
         if telemetry is not None:
             observers.append(telemetry)
+    if settings.metrics_enabled:
+        observers.append(_metrics())
     return observers
+
+
+def _metrics() -> RouterObserver:
+    try:
+        from .telemetry.metrics import OpenTelemetryMetrics
+    except ImportError:
+        raise SettingsError("PROMPT_ROUTER_METRICS_ENABLED needs OpenTelemetry: pip install 'prompt-router[otel]'") from None
+    return OpenTelemetryMetrics()
 
 
 def _telemetry_key(settings: RouterSettings) -> tuple[object, ...]:

@@ -11,6 +11,7 @@ request never sees half of an old configuration and half of a new one.
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import functools
 import logging
 import threading
@@ -45,6 +46,7 @@ class Engine:
     static: RoutingDecision
     required: frozenset[str]
     route_cached: Any  # functools.lru_cache over (query, history, sticky)
+    known: frozenset[str] = frozenset()  # every variable a context may set
 
     @classmethod
     def make(cls, library: ModuleLibrary, settings: RouterSettings, router: Router | None = None) -> Engine:
@@ -52,7 +54,19 @@ class Engine:
         builder = PromptBuilder(library, TokenCounter(settings.encoding), cache_size=settings.build_cache_size)
         route = functools.lru_cache(maxsize=settings.route_cache_size)(router.route)
         required = frozenset(v.name for v in library.variables if v.required)
-        return cls(settings, library, router, builder, static_decision(library), required, route)
+        known = frozenset(v.name for v in library.variables) | {"current_date"}
+        return cls(settings, library, router, builder, static_decision(library), required, route, known)
+
+
+def _unknown_context(unknown: Collection[str], known: Collection[str]) -> str:
+    """A mistyped variable would silently leave its default in the prompt: name it, and the
+    declared one it was probably meant to be."""
+    names = []
+    for name in sorted(map(str, unknown)):
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        names.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    return (f"context has unknown variable(s): {', '.join(names)}; the library declares: {', '.join(sorted(known))} "
+            "(PROMPT_ROUTER_STRICT_CONTEXT=false ignores unknown ones)")
 
 
 class PromptRouter:
@@ -131,6 +145,8 @@ class PromptRouter:
         missing = engine.required - values.keys()
         if missing:
             raise ContextError(f"context is missing required variable(s): {', '.join(sorted(missing))}")
+        if context and engine.settings.strict_context and not context.keys() <= engine.known:
+            raise ContextError(_unknown_context(context.keys() - engine.known, engine.known))
         return values
 
     def full_prompt(self, context: Mapping[str, Any] | None = None) -> BuiltPrompt:
@@ -152,8 +168,9 @@ class PromptRouter:
         `sticky` names modules the thread keeps whatever the routing says; `labels` are
         passed through to observers (telemetry tags).
 
-        Raises ContextError only when the caller omits a required variable or passes a value
-        that is not a string or number (a bug in the caller, so it is not hidden); routing
+        Raises ContextError only when the caller omits a required variable, names one the
+        library does not declare (unless `strict_context` is off) or passes a value that is
+        not a string or number (a bug in the caller, so it is not hidden); routing
         and building faults never raise."""
         engine = self._engine
         ctx = self._context(engine, context)

@@ -48,6 +48,17 @@ class ProviderRequest:
     cache_write_tokens: int = 0  # input tokens written to the cache (Anthropic)
     output_tokens: int = 0
     labels: Mapping[str, str] = field(default_factory=dict)
+    cost: float | None = None  # USD, as the provider or proxy billed it (or priced by the caller); None = unknown
+
+    @property
+    def uncached_tokens(self) -> int:
+        """Input tokens billed at the full input price."""
+        return max(0, self.prompt_tokens - self.cache_read_tokens - self.cache_write_tokens)
+
+    @property
+    def cache_hit_rate(self) -> float:
+        """Share of the input tokens read from the provider's prompt cache (0 when nothing was sent)."""
+        return self.cache_read_tokens / self.prompt_tokens if self.prompt_tokens > 0 else 0.0
 
 
 @runtime_checkable

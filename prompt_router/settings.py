@@ -42,6 +42,8 @@ class RouterSettings(BaseSettings):
     max_scan_chars: int = Field(32_000, ge=0, description="scan at most this many characters of a message (head + tail); 0 = all")
     route_cache_size: int = Field(4096, ge=0, description="routing decisions kept (LRU)")
     build_cache_size: int = Field(256, ge=0, description="assembled prompts kept (LRU)")
+    strict_context: bool = Field(
+        True, description="a context variable the library does not declare is an error (a typo); false = ignored")
 
     # Chat-backend integration (prompt_router.integration).
     rollout_percent: float = Field(100.0, ge=0.0, le=100.0, description="share of threads in the dynamic arm")
@@ -56,13 +58,22 @@ class RouterSettings(BaseSettings):
     sentry_environment: str | None = Field(None, description="environment reported with events")
     sentry_release: str | None = Field(None, description="release reported with events (default prompt-router@VERSION)")
     telemetry_enabled: bool = Field(True, description="false = report nothing even with a DSN")
-    telemetry_sample_rate: float = Field(1.0, ge=0.0, le=1.0, description="share of requests reported as events")
+    # Per-request events describe the *shape* of routing (module counts, sizes); 1% of a busy
+    # service is thousands a day, while every request would flood a tracker's quota. Counts
+    # belong in metrics (below); faults are always reported.
+    telemetry_sample_rate: float = Field(0.01, ge=0.0, le=1.0, description="share of requests reported as routing/prompt events")
+    telemetry_provider_sample_rate: float = Field(
+        0.01, ge=0.0, le=1.0, description="share of record_provider_request calls reported as provider-usage events")
     telemetry_traces_sample_rate: float = Field(0.0, ge=0.0, le=1.0, description="share of requests reported as timing transactions")
     telemetry_use_host_client: bool = Field(False, description="send through the host application's initialised sentry_sdk client")
     telemetry_queue_size: int = Field(1000, ge=1, description="events waiting to be sent; more are dropped")
     telemetry_max_events_per_second: float = Field(
         100.0, gt=0, description="requests reported per second at most; bounds background CPU, excess is dropped and counted")
     telemetry_shutdown_timeout: float = Field(2.0, ge=0.0, description="seconds to flush at shutdown")
+
+    # Metrics (OpenTelemetry, the `otel` extra). Off: nothing is imported and nothing runs.
+    metrics_enabled: bool = Field(
+        False, description="record OpenTelemetry metrics through the global MeterProvider (the host sets up the exporter)")
 
     def library_dir(self) -> Path:
         """The configured module library, or the bundled one."""

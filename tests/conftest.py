@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -8,6 +9,9 @@ import pytest
 from prompt_router import PromptRouter, RouterSettings, bundled_library_dir, load_library
 
 DATE = {"current_date": "2026-11-22"}
+# `import litellm` fetches its model cost map from the network unless told to use the bundled copy.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True")
 
 
 def write_library(root: Path, files: dict[str, str], library_yaml: str | None = None) -> Path:

@@ -44,7 +44,8 @@ router.system_prompt("plot sales.csv by month and email it", history=["load q3.x
 ConversationRouter(router).prepare("t", [{"role": "user", "content": "deploy the site"}])
 loaded = sorted(m for m in sys.modules
                 if m.startswith(("prompt_router.evaluation", "prompt_router.training", "prompt_router.cli",
-                                 "rich", "matplotlib", "sklearn", "pytest")))
+                                 "prompt_router.authoring", "prompt_router.telemetry.metrics", "opentelemetry",
+                                 "litellm", "rich", "matplotlib", "sklearn", "pytest")))
 print(router.router.name, loaded)
 """
 

@@ -109,6 +109,13 @@ def test_missing_required_variable_is_a_caller_error(tmp_path):
     assert "Root /a." in router.system_prompt("chart", context={"root": "/a"}).text
 
 
+def test_an_undeclared_context_variable_is_a_caller_error_unless_turned_off():
+    with pytest.raises(ContextError, match=r"'workspace_rot' \(did you mean 'workspace_root'\?\)"):
+        _ROUTER.system_prompt("deploy", context={**DATE, "workspace_rot": "/srv"})
+    lenient = PromptRouter(_LIBRARY, settings=RouterSettings(_env_file=None, strict_context=False))
+    assert lenient.system_prompt("deploy", context={**DATE, "workspace_rot": "/srv"}).mode == "dynamic"
+
+
 def test_current_date_is_filled_in_unless_given():
     import datetime
 

@@ -63,7 +63,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     builder = PromptBuilder(library, TokenCounter(settings.encoding))
-    context = {**REPLAY_CONTEXT, **context_from_args(args)}
+    given = context_from_args(args)
+    unknown = sorted(given.keys() - {v.name for v in library.variables} - REPLAY_CONTEXT.keys())
+    if unknown and settings.strict_context:
+        raise UsageError(f"--var {unknown[0]}: the library declares no such variable "
+                         f"({', '.join(v.name for v in library.variables) or 'none'})")
+    context = {**REPLAY_CONTEXT, **given}
     full = builder.full(context)
     table = Table(title=f"{library.name}  (version {library.version})")
     for column in ("group", "module", "tokens", "share", "triggers", "requires"):
@@ -122,13 +127,24 @@ def cmd_route(args: argparse.Namespace) -> int:
         table.add_row(module, str(result.decision.reasons[module]))
     console = Console()
     console.print(table)
-    saved = result.tokens_saved / result.full_tokens if result.full_tokens else 0.0
-    note = "  [yellow]fallback: no trigger matched[/yellow]" if result.decision.fallback else ""
-    console.print(
-        f"{result.prompt.tokens:,} of {result.full_tokens:,} tokens ({saved:.0%} saved), "
-        f"mode {result.mode}{note}"
-    )
+    console.print(_summary(result))
     return 0
+
+
+def _summary(result: PromptResult) -> str:
+    """Under the table: sizes and which router decided, then how, on a line of its own."""
+    decision = result.decision
+    saved = result.tokens_saved / result.full_tokens if result.full_tokens else 0.0
+    line = (f"{result.prompt.tokens:,} of {result.full_tokens:,} tokens ({saved:.0%} saved), "
+            f"router {decision.router}, mode {result.mode}")
+    if result.mode == "error":
+        return f"{line}\n[red]routing failed, the full prompt is sent: {result.error}[/red]"
+    if decision.no_tools:
+        return f"{line}\n[cyan]no tools needed: the model judged that no tool module applies[/cyan]"
+    if decision.fallback:
+        sent = "every tool module is sent" if decision.tool_modules else "core + response only"
+        return f"{line}\n[yellow]fallback: nothing placed the request, so {sent}[/yellow]"
+    return line
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from .conversation import ConversationRouter, HostSection, PreparedPrompt, Syste
 from .providers import CACHE_MINIMUMS, anthropic_messages, anthropic_system, min_cacheable_tokens, openai_messages
 from .threads import ThreadStore, arm_for, rollout_bucket
 from .tools import filter_tools, tool_name
+from .usage import TokenPrices, TokenUsage, parse_usage
 
 __all__ = [
     "CACHE_MINIMUMS",
@@ -12,6 +13,8 @@ __all__ = [
     "PreparedPrompt",
     "SystemBlock",
     "ThreadStore",
+    "TokenPrices",
+    "TokenUsage",
     "anthropic_messages",
     "anthropic_system",
     "arm_for",
@@ -19,6 +22,7 @@ __all__ = [
     "message_text",
     "min_cacheable_tokens",
     "openai_messages",
+    "parse_usage",
     "rollout_bucket",
     "tool_name",
 ]

@@ -24,6 +24,7 @@ from ..routing import RoutingDecision
 from ..settings import RouterSettings
 from .threads import Arm, ThreadState, ThreadStore, arm_for
 from .tools import filter_tools
+from .usage import TokenPrices, TokenUsage, parse_usage, provider_request
 
 logger = logging.getLogger("prompt_router")
 Position = Literal["start", "after_core", "before_response", "end"]
@@ -143,17 +144,30 @@ class ConversationRouter:
         """Forget a thread's modules and arm (e.g. the user started over)."""
         self.threads.reset(thread_id)
 
-    def record_provider_request(self, model: str, prompt_tokens: int, tools: int = 0, *, cache_read_tokens: int = 0,
-                                cache_write_tokens: int = 0, output_tokens: int = 0,
-                                labels: Mapping[str, str] | None = None) -> None:
-        """Tell observers what was sent to the provider and what it reported back."""
-        request = ProviderRequest(model, prompt_tokens, tools, cache_read_tokens, cache_write_tokens, output_tokens,
-                                  dict(labels or {}))
+    def record_provider_request(self, model: str, prompt_tokens: int | None = None, tools: int = 0, *,
+                                usage: Any = None, cache_read_tokens: int = 0, cache_write_tokens: int = 0,
+                                output_tokens: int = 0, cost: float | None = None, prices: TokenPrices | None = None,
+                                labels: Mapping[str, str] | None = None) -> ProviderRequest:
+        """Tell observers what was sent to the provider and what it reported back: either the
+        provider SDK's `usage` object as it is (`usage=response.usage`: Anthropic, OpenAI,
+        LiteLLM, Gemini; see integration/usage.py) or the counts as numbers. `cost` is what
+        the provider or proxy billed (LiteLLM's `response_cost`); without it, `prices` price
+        the tokens. Returns what observers got."""
+        if usage is not None:
+            if prompt_tokens is not None or cache_read_tokens or cache_write_tokens or output_tokens:
+                raise TypeError("give the provider's usage object or the token counts, not both")
+            counts = parse_usage(usage)
+        elif prompt_tokens is None:
+            raise TypeError("record_provider_request needs the provider's usage object or prompt_tokens")
+        else:
+            counts = TokenUsage(prompt_tokens, cache_read_tokens, cache_write_tokens, output_tokens)
+        request = provider_request(model, counts, tools=tools, cost=cost, prices=prices, labels=labels)
         for observer in self.router.observers:
             try:
                 observer.on_provider_request(request)
             except Exception:
                 logger.exception("prompt-router observer %r failed", observer)
+        return request
 
     def close(self, timeout: float | None = None) -> None:
         self.router.close(timeout)

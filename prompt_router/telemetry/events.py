@@ -164,6 +164,8 @@ def provider_request_event(request: ProviderRequest, extra_tags: dict[str, str] 
         "contexts": {"prompt_router_provider": {
             "model": request.model, "prompt_tokens": request.prompt_tokens, "tools": request.tools,
             "cache_read_tokens": request.cache_read_tokens, "cache_write_tokens": request.cache_write_tokens,
-            "output_tokens": request.output_tokens,
+            "output_tokens": request.output_tokens, "uncached_tokens": request.uncached_tokens,
+            "cache_hit_rate": round(request.cache_hit_rate, 4),
+            **({"cost_usd": round(request.cost, 8)} if request.cost is not None else {}),
         }},
     })

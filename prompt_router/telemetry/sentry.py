@@ -83,6 +83,7 @@ class SentryTelemetry(Observer):
         *,
         sample_rate: float = 1.0,
         traces_sample_rate: float = 0.0,
+        provider_sample_rate: float = 1.0,
         queue_size: int = 1000,
         max_per_second: float = 100.0,
         shutdown_timeout: float = 2.0,
@@ -92,6 +93,7 @@ class SentryTelemetry(Observer):
         self.client = client
         self.sample_rate = sample_rate
         self.traces_sample_rate = traces_sample_rate
+        self.provider_sample_rate = provider_sample_rate
         self.shutdown_timeout = shutdown_timeout
         self.extra_tags = dict(extra_tags or {})
         self.dropped = 0
@@ -130,6 +132,7 @@ class SentryTelemetry(Observer):
             return None
         options: dict[str, Any] = {
             "sample_rate": settings.telemetry_sample_rate, "traces_sample_rate": settings.telemetry_traces_sample_rate,
+            "provider_sample_rate": settings.telemetry_provider_sample_rate,
             "queue_size": settings.telemetry_queue_size, "shutdown_timeout": settings.telemetry_shutdown_timeout,
             "max_per_second": settings.telemetry_max_events_per_second}
         if settings.telemetry_use_host_client:
@@ -145,6 +148,7 @@ class SentryTelemetry(Observer):
         the router makes one when those change)."""
         self.sample_rate = settings.telemetry_sample_rate
         self.traces_sample_rate = settings.telemetry_traces_sample_rate
+        self.provider_sample_rate = settings.telemetry_provider_sample_rate
         self._rate = settings.telemetry_max_events_per_second
         self._allowance = min(self._allowance, self._rate)
         self.shutdown_timeout = settings.telemetry_shutdown_timeout
@@ -161,8 +165,8 @@ class SentryTelemetry(Observer):
         self._put(("error", error, result))
 
     def on_provider_request(self, request: ProviderRequest) -> None:
-        """For the integration layer: what was actually sent to the provider."""
-        if self._random() < self.sample_rate:
+        """For the integration layer: what was actually sent to the provider (sampled on its own)."""
+        if self._random() < self.provider_sample_rate:
             self._put(("provider", request))
 
     def _put(self, item: tuple[Any, ...]) -> None:

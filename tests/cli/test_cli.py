@@ -56,6 +56,41 @@ def test_route_stdin_one_json_object_per_line(capsys, monkeypatch):
 def test_route_human_output_names_modules_and_reasons(capsys):
     code, out, _ = cli(capsys, "route", "deploy the flask app", *DATE)
     assert code == EXIT_OK and "deployment" in out and "trigger 'deploy'" in out and "tokens" in out
+    assert "router hybrid, mode dynamic" in out and "no tools needed" not in out
+
+
+def test_route_human_output_says_when_the_model_judged_no_tools_or_fell_back(capsys, monkeypatch):
+    code, out, _ = cli(capsys, "route", "thanks, that was helpful!", *DATE)
+    assert code == EXIT_OK and "no tools needed: the model judged" in out and "fallback" not in out
+    monkeypatch.setenv("PROMPT_ROUTER_ROUTER", "keyword")
+    code, out, _ = cli(capsys, "route", "thanks, that was helpful!", *DATE)
+    assert code == EXIT_OK and "router keyword" in out and "fallback: nothing placed the request" in out
+    assert "every tool module is sent" in out
+
+
+def test_a_mistyped_context_variable_is_an_error_unless_turned_off(capsys, monkeypatch):
+    code, _, err = cli(capsys, "route", "deploy it", "--var", "workspace_rot=/srv", *DATE)
+    assert code == EXIT_USAGE and "'workspace_rot' (did you mean 'workspace_root'?)" in err
+    code, _, err = cli(capsys, "validate", "--var", "workspace_rot=/srv")
+    assert code == EXIT_USAGE and "--var workspace_rot: the library declares no such variable" in err
+    monkeypatch.setenv("PROMPT_ROUTER_STRICT_CONTEXT", "false")
+    code, _, _ = cli(capsys, "route", "deploy it", "--var", "workspace_rot=/srv", *DATE)
+    assert code == EXIT_OK
+
+
+def test_every_option_of_every_command_has_help():
+    import argparse
+
+    from prompt_router.cli import parser
+
+    root = parser()
+    [commands] = [a for a in root._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(commands.choices) >= {"validate", "route", "build", "ab-test", "train", "init", "label"}
+    missing = [f"{name} {'/'.join(action.option_strings) or action.dest}"
+               for name, sub in commands.choices.items() for action in sub._actions
+               if not isinstance(action, argparse._HelpAction) and not action.help]
+    missing += ["--version"] if not any("--version" in a.option_strings and a.help for a in root._actions) else []
+    assert missing == []
 
 
 def test_build_prints_the_prompt_and_static_is_full(capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -32,7 +33,7 @@ def collector(httpserver: HTTPServer) -> Collector:
 
 
 def telemetry_router(dsn: str, **settings) -> PromptRouter:
-    values = dict(sentry_dsn=dsn, route_cache_size=0, **settings)
+    values = {"sentry_dsn": dsn, "route_cache_size": 0, "telemetry_sample_rate": 1.0, **settings}
     return PromptRouter.from_settings(RouterSettings(_env_file=None, **values))
 
 
@@ -102,7 +103,7 @@ class ExplodingRouter:
 
 
 def test_fallback_error_is_reported_with_traceback_and_request_succeeds(httpserver, collector):
-    settings = RouterSettings(_env_file=None, sentry_dsn=dsn_for(httpserver))
+    settings = RouterSettings(_env_file=None, sentry_dsn=dsn_for(httpserver), telemetry_sample_rate=1.0)
     telemetry = SentryTelemetry.from_settings(settings)
     router = PromptRouter(LIBRARY, router=ExplodingRouter(), settings=settings, observers=[telemetry])
     result = router.system_prompt(QUERY_WITH_SECRETS, context=DATE)
@@ -143,7 +144,8 @@ def test_host_client_reuse_sends_only_our_data(httpserver, collector):
     try:
         sentry_sdk.init(dsn=dsn_for(httpserver), default_integrations=False)
         sentry_sdk.set_tag("host_tag", "host-value")
-        router = PromptRouter.from_settings(RouterSettings(_env_file=None, telemetry_use_host_client=True))
+        router = PromptRouter.from_settings(RouterSettings(_env_file=None, telemetry_use_host_client=True,
+                                                           telemetry_sample_rate=1.0))
         [telemetry] = router.observers
         assert telemetry.client is sentry_sdk.get_client()
         router.system_prompt("email my landlord", context=DATE)
@@ -159,7 +161,7 @@ def test_host_client_reuse_sends_only_our_data(httpserver, collector):
 
 
 def test_cli_route_sends_and_flushes_before_exit(httpserver, collector):
-    env = {**os.environ, "PROMPT_ROUTER_SENTRY_DSN": dsn_for(httpserver)}
+    env = {**os.environ, "PROMPT_ROUTER_SENTRY_DSN": dsn_for(httpserver), "PROMPT_ROUTER_TELEMETRY_SAMPLE_RATE": "1"}
     proc = subprocess.run([sys.executable, "-m", "prompt_router.cli", "route", "--json", "chart the sales"],
                           capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
@@ -296,3 +298,49 @@ def test_unreachable_or_hanging_tracker_costs_the_request_path_nothing():
             assert statistics.median(ratios[name]) < 2.5, (name, ratios[name])
     finally:
         hanging.close()
+
+
+def test_default_sampling_reports_a_few_requests_every_fault_and_provider_usage_separately():
+    class CountingClient:
+        options = dict(sentry_sdk.Client(default_integrations=False, auto_enabling_integrations=False).options)
+
+        def __init__(self):
+            self.events: list = []
+
+        def capture_event(self, event, *a, **k):
+            self.events.append(event)
+
+        def flush(self, timeout=None):
+            pass
+
+        def close(self, timeout=None):
+            pass
+
+    defaults = RouterSettings(_env_file=None)
+    assert (defaults.telemetry_sample_rate, defaults.telemetry_provider_sample_rate) == (0.01, 0.01)
+    settings = defaults.model_copy(update={"router": "keyword"})
+    client = CountingClient()
+    telemetry = SentryTelemetry(client, sample_rate=settings.telemetry_sample_rate,
+                                provider_sample_rate=1.0, max_per_second=1e9)
+    telemetry._random = random.Random(7).random
+    router = PromptRouter(LIBRARY, settings=settings, observers=[telemetry])
+    for i in range(1000):
+        router.system_prompt(f"deploy site {i}", context=DATE)
+    exploding = PromptRouter(LIBRARY, router=ExplodingRouter(), settings=settings, observers=[telemetry])
+    for _ in range(5):
+        exploding.system_prompt("deploy", context=DATE)
+    from prompt_router import ConversationRouter
+
+    ConversationRouter(router).record_provider_request(
+        "gpt-4o", usage={"prompt_tokens": 2048, "prompt_tokens_details": {"cached_tokens": 1536}, "completion_tokens": 9},
+        cost=0.004)
+    telemetry.flush(5)
+    kinds = [tuple(e["fingerprint"][:2]) for e in client.events]
+    routing = kinds.count(("prompt-router", "routing-decision"))
+    assert 3 <= routing <= 25  # about 1% of 1,005 requests
+    assert kinds.count(("prompt-router", "fallback-error")) == 5  # faults are never sampled away
+    [provider] = [e for e in client.events if e["fingerprint"] == ["prompt-router", "provider-request"]]
+    usage = provider["contexts"]["prompt_router_provider"]
+    assert usage["cache_read_tokens"] == 1536 and usage["uncached_tokens"] == 512
+    assert usage["cache_hit_rate"] == 0.75 and usage["cost_usd"] == 0.004
+    telemetry.close(1)
