@@ -88,7 +88,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except ModelError as exc:
             # Not a library error (the library is valid), but `auto` routing now falls back to
             # the keyword router: say so where the author looks.
-            console.print(f"[yellow]![/yellow] {exc}; until then the router is keyword", markup=False, highlight=False)
+            print(f"! {exc}; until then the router is keyword")  # plain text: paths stay whole and greppable
     return 0
 
 

@@ -94,7 +94,7 @@ def test_report_dir_on_a_file_and_an_unwritable_report_dir_are_clear_errors(tmp_
     for target, message in ((tmp_path / "afile", "exists and is not a directory"),
                             (tmp_path / "afile" / "sub", "cannot write the report")):
         code, _, err = cli(capsys, "ab-test", "--cases", str(cases), "--report-dir", str(target), "--quiet", "--no-cache-sim",
-                           "--router-b", "keyword")
+                           "--router-a", "keyword", "--router-b", "keyword")
         assert code == EXIT_USAGE and message in err and err.count("\n") == 1, err
 
 
@@ -123,3 +123,18 @@ def test_exit_codes_are_documented_in_the_readme():
     section = readme.split("### Exit status", 1)[1].split("\n## ", 1)[0]
     for code, words in ((EXIT_OK, "success"), (EXIT_FAILED, "validation"), (EXIT_USAGE, "usage"), (3, "internal")):
         assert f"| {code} |" in section and words in section.lower()
+
+
+def test_validate_flags_a_stale_learned_router_artefact(tmp_path, capsys):
+    import shutil
+
+    from prompt_router import bundled_library_dir
+
+    root = tmp_path / "modules"
+    shutil.copytree(bundled_library_dir(), root)
+    edited = root / "tools" / "communication.md"
+    edited.write_text(edited.read_text() + "\nAlways sign e-mails.\n")
+    code, out, _ = cli(capsys, "validate", str(root))
+    assert code == EXIT_OK
+    flat = " ".join(out.split())
+    assert "learned_router.json: stale: trained for library version" in flat and "until then the router is keyword" in flat
