@@ -4,10 +4,15 @@
 that made it: 4,096 cached 30,000-character queries pin hundreds of MB. `ByteLRU` charges each
 entry its size (the caller's measure of what the entry keeps alive, usually the text in its
 key and value, see `text_bytes`), never stores an entry larger than `max_entry_bytes`, and
-evicts the least recently used entries until the total is within `max_bytes`.
+evicts entries until the total is within `max_bytes`.
 
-Thread-safe: one lock around the dictionary; the cached function runs outside it, so two
-threads that miss the same key both compute it (the results are equal) and one is kept.
+Recency is tracked the CLOCK way (second chance), an approximation of LRU that keeps a hit
+cheap: a hit is one dictionary read and one flag set, with no lock and no reordering (about
+100 ns more than `functools.lru_cache`, against 400 ns for a locked move-to-end). Eviction
+takes the oldest entry, but one that was hit since it was last considered goes to the back
+instead, once. Inserting and evicting hold a lock, so the byte count is exact; the cached
+function runs outside it, so two threads that miss the same key both compute it (the results
+are equal) and one is kept. Hit and miss counters are statistics, not exact under threads.
 """
 
 from __future__ import annotations
@@ -58,23 +63,21 @@ class ByteLRU(Generic[_V]):
         self.hits = 0
         self.misses = 0
         self.bytes = 0
-        self._data: dict[Hashable, tuple[_V, int]] = {}  # insertion order is recency order
+        self._data: dict[Hashable, list[Any]] = {}  # key -> [value, size, hit since last considered]
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._data)
 
     def get(self, key: Hashable, default: Any = None) -> Any:
-        """The value for `key` (now the most recently used), or `default`."""
-        data = self._data
-        with self._lock:
-            entry = data.pop(key, _MISSING)
-            if entry is _MISSING:
-                self.misses += 1
-                return default
-            data[key] = entry
-            self.hits += 1
-            return entry[0]
+        """The value for `key` (now marked as recently used), or `default`."""
+        entry = self._data.get(key)
+        if entry is None:
+            self.misses += 1
+            return default
+        entry[2] = True
+        self.hits += 1
+        return entry[0]
 
     def put(self, key: Hashable, value: _V, size: int) -> bool:
         """Store `value` under `key`, charged `size` bytes. Returns False (and stores nothing)
@@ -84,14 +87,25 @@ class ByteLRU(Generic[_V]):
             return False
         data = self._data
         with self._lock:
-            old = data.pop(key, _MISSING)
-            if old is not _MISSING:
+            old = data.pop(key, None)
+            if old is not None:
                 self.bytes -= old[1]
-            data[key] = (value, size)
+            data[key] = [value, size, False]
             self.bytes += size
+            chances = len(data)  # bounded: hits from other threads cannot keep the sweep going
             while self.bytes > self.max_bytes or len(data) > self.max_entries:
                 oldest = next(iter(data))
-                self.bytes -= data.pop(oldest)[1]
+                entry = data.pop(oldest)
+                if chances > 0 and (entry[2] or oldest == key):
+                    chances -= 1
+                    # A second chance: to the back, unmarked. The entry just stored gets one
+                    # too, or it would be the first to go once every other had been hit.
+                    entry[2] = False
+                    data[oldest] = entry
+                    if oldest == key:
+                        key = _MISSING
+                    continue
+                self.bytes -= entry[1]
         return True
 
     def clear(self) -> None:
@@ -114,12 +128,17 @@ class Memoized(Generic[_V]):
 
     def __call__(self, *args: Any) -> _V:
         cache = self.cache
+        entry = cache._data.get(args)  # the hit path of ByteLRU.get, inlined: it is per request
+        if entry is not None:
+            entry[2] = True
+            cache.hits += 1
+            value: _V = entry[0]
+            return value
         if not cache.enabled:
             return self.function(*args)
-        value: _V = cache.get(args, _MISSING)
-        if value is _MISSING:
-            value = self.function(*args)
-            cache.put(args, value, self._size(args, value))
+        cache.misses += 1
+        value = self.function(*args)
+        cache.put(args, value, self._size(args, value))
         return value
 
     def cache_clear(self) -> None:

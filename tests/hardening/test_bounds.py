@@ -131,3 +131,14 @@ def test_byte_lru_is_consistent_under_threads():
     for t in threads:
         t.join()
     assert len(cache) <= 50 and cache.bytes == len(cache) * (500 + 200) <= 50_000
+
+
+def test_byte_lru_gives_hit_entries_a_second_chance_but_keeps_a_new_one():
+    cache: ByteLRU[str] = ByteLRU(max_entries=3, max_bytes=10_000)
+    for key in "abc":
+        cache.put(key, key, 10)
+    for key in "abc":
+        cache.get(key)  # every entry hit since it was stored
+    cache.put("d", "d", 10)
+    assert cache.get("d") == "d" and len(cache) == 3  # the new entry stays; the oldest of the others went
+    assert cache.get("a") is None and cache.get("b") == "b"
