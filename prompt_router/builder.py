@@ -10,16 +10,19 @@ whole prompt, for its segments, and for the provider blocks the integration laye
 
 Each static module is counted once, when the builder is made; assembled prompts are cached
 per (module set, variable values), so a warm request does no tokenisation and no rendering.
+The caches are bounded in entries and in bytes (variable values come from the caller and can
+be of any size).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+import sys
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, Protocol, TypeVar
+from typing import Any, Literal, Protocol
 
 from . import templating
+from .cache import CacheStats, memoize, text_bytes
 from .errors import ContextError
 from .library import ModuleLibrary
 from .routing import RoutingDecision
@@ -27,7 +30,7 @@ from .tokens import TokenCounter
 
 SEPARATOR = "\n\n"
 SegmentKind = Literal["prefix", "core", "tools", "response"]
-_F = TypeVar("_F", bound=Callable[..., Any])
+DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 
 
 class Counted(Protocol):
@@ -123,27 +126,24 @@ class BuiltPrompt:
         return self.text[self.prefix_chars :]
 
 
-class CacheStats(NamedTuple):
-    hits: int
-    misses: int
-    size: int
-    maxsize: int
+def _part_bytes(args: tuple[Any, ...], part: Part) -> int:
+    return text_bytes(args[1]) + sys.getsizeof(part.text)
 
 
-def cache_stats(cached: Any) -> CacheStats:
-    info = cached.cache_info()
-    return CacheStats(info.hits, info.misses, info.currsize, info.maxsize or 0)
-
-
-def _lru(maxsize: int, function: _F) -> _F:
-    return functools.lru_cache(maxsize=maxsize)(function)  # type: ignore[return-value]
+def _prompt_bytes(args: tuple[Any, ...], prompt: BuiltPrompt) -> int:
+    # The prompt's text, and the segments' texts (the same characters again).
+    return text_bytes(args[1]) + 2 * sys.getsizeof(prompt.text)
 
 
 class PromptBuilder:
     """Assembles prompts for one library with one token counter. Thread-safe: all state is
-    immutable or held in functools.lru_cache, which is safe to share between threads."""
+    immutable or held in the caches, which lock.
 
-    def __init__(self, library: ModuleLibrary, counter: TokenCounter, *, cache_size: int = 256) -> None:
+    `cache_size` bounds the assembled prompts kept, `cache_bytes` what they and the rendered
+    templated modules hold in all (three quarters for prompts, a quarter for modules)."""
+
+    def __init__(self, library: ModuleLibrary, counter: TokenCounter, *, cache_size: int = 256,
+                 cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.library = library
         self.counter = counter
         self._variable_names = tuple(v.name for v in library.variables)
@@ -158,8 +158,10 @@ class PromptBuilder:
             prefix.append(module.id)
         self._prefix_candidates = tuple(prefix)
         self._all_ids = library.ids
-        self._assemble_cached = _lru(cache_size, self._assemble)
-        self._render_cached = _lru(max(cache_size, 16), self._render)
+        self._assemble_cached = memoize(self._assemble, max_entries=cache_size, max_bytes=cache_bytes * 3 // 4,
+                                        size=_prompt_bytes)
+        self._render_cached = memoize(self._render, max_entries=max(cache_size, 16), max_bytes=cache_bytes // 4,
+                                      size=_part_bytes)
 
     def _part(self, module_id: str, text: str) -> Part:
         group = self.library[module_id].group
@@ -237,4 +239,4 @@ class PromptBuilder:
 
     @property
     def cache_stats(self) -> CacheStats:
-        return cache_stats(self._assemble_cached)
+        return self._assemble_cached.stats()

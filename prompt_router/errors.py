@@ -54,6 +54,10 @@ class LibraryError(PromptRouterError):
 class RenderError(PromptRouterError):
     """A module's template could not be rendered with the given context."""
 
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line  # the line of the module body at fault, when known
+
 
 class ContextError(PromptRouterError):
     """The caller's per-request context is missing a variable the library needs, or gives one

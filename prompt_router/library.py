@@ -7,16 +7,24 @@ Layout of a library directory::
     tools/*.md            one per capability, selected by the router
     response/*.md         always sent, last (output format)
 
-A module file is Markdown with optional YAML front matter between `---` lines. Files whose
-name starts with `.` or `_` are ignored; anything else that is not a `.md` file is an error
-(a `web_search.txt` silently skipped would be lost guidance). Every problem found is
-collected and reported together; a library with any problem does not load at all.
+A module file is Markdown with optional YAML front matter between `---` lines (a UTF-8 byte
+order mark and CRLF or CR line endings are fine). Files whose name starts with `.` or `_` are
+ignored; anything else that is not a `.md` file is an error (a `web_search.txt` silently
+skipped would be lost guidance). Every problem found is collected and reported together; a
+library with any problem does not load at all.
+
+Only regular files inside the library directory are read: a symbolic link that resolves
+outside it, a device, a FIFO or a socket is an error, never opened for reading. Files and the
+library as a whole are limited in size (`LibraryLimits`), so loading costs bounded time and
+memory whatever is on disk.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +34,7 @@ import jinja2
 import yaml
 
 from . import templating
-from .errors import LibraryError, Problem
+from .errors import LibraryError, Problem, RenderError
 from .triggers import CompiledTrigger, Trigger, TriggerMatcher, compile_trigger
 
 GROUPS: tuple[str, ...] = ("core", "tools", "response")
@@ -35,6 +43,16 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _LIBRARY_FILE = "library.yaml"
 # libyaml's parser when PyYAML was built with it (it is ~10x faster on a large library).
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class LibraryLimits:
+    """What one library may cost to load and render (settings: `library_max_module_bytes`,
+    `library_max_bytes`, `template_max_output_chars`)."""
+
+    max_module_bytes: int = 1024 * 1024  # one module file, or library.yaml
+    max_library_bytes: int = 16 * 1024 * 1024  # all files together
+    max_template_output_chars: int = 1024 * 1024  # one rendered module, or one string a template builds
 
 
 @dataclass(frozen=True)
@@ -134,6 +152,80 @@ class _Collector:
         self.problems.append(Problem(str(path), message, line, field))
 
 
+class _Reader:
+    """Reads a library's files: regular files inside the library only, within the limits."""
+
+    def __init__(self, root: Path, limits: LibraryLimits, out: _Collector) -> None:
+        self.root = Path(os.path.realpath(root))
+        self.limits = limits
+        self.out = out
+        self.total = 0
+        self.over_budget = False
+        self.contents: dict[Path, bytes] = {}  # what was read, for the version hash
+
+    def inside(self, path: Path) -> bool:
+        """Whether `path` resolves inside the library; says why not when it does not."""
+        real = Path(os.path.realpath(path))
+        if real == self.root or real.is_relative_to(self.root):
+            return True
+        self.out.add(path, f"is a symbolic link to {real}, outside the library: only files inside it are read")
+        return False
+
+    def read(self, path: Path) -> bytes | None:
+        if self.over_budget or not self.inside(path):
+            return None
+        limits, out = self.limits, self.out
+        real = Path(os.path.realpath(path))
+        try:
+            if not stat.S_ISREG(real.stat().st_mode):
+                out.add(path, "is not a regular file (a device, FIFO or socket?): only regular files are read")
+                return None
+            # O_NOFOLLOW: the path was resolved, a link swapped in since is refused; O_NONBLOCK:
+            # a FIFO swapped in since cannot block the open.
+            fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            out.add(path, f"cannot read: {exc.strerror}")
+            return None
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                fd = -1
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    out.add(path, "is not a regular file (a device, FIFO or socket?): only regular files are read")
+                    return None
+                data = handle.read(limits.max_module_bytes + 1)
+        except OSError as exc:
+            out.add(path, f"cannot read: {exc.strerror}")
+            return None
+        finally:
+            if fd >= 0:
+                os.close(fd)
+        if len(data) > limits.max_module_bytes:
+            out.add(path, f"is larger than {limits.max_module_bytes:,} bytes, the limit for one file "
+                          "(setting library_max_module_bytes)")
+            return None
+        self.total += len(data)
+        if self.total > limits.max_library_bytes:
+            self.over_budget = True
+            out.add(self.root, f"library is larger than {limits.max_library_bytes:,} bytes in all; "
+                               "files after this one were not read (setting library_max_bytes)")
+            return None
+        self.contents[path] = data
+        return data
+
+    def read_text(self, path: Path) -> str | None:
+        """The file as text: UTF-8 (a byte order mark dropped), line endings made `\n`."""
+        data = self.read(path)
+        if data is None:
+            return None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            self.out.add(path, f"not valid UTF-8 (byte {exc.start})", line)
+            return None
+        return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _split_front_matter(text: str) -> tuple[str | None, int, str, int]:
     """(yaml text or None, its first line, body, body's first line); 1-based file lines.
     Raises ValueError for an unclosed block."""
@@ -157,6 +249,9 @@ def _mapping(yaml_text: str, path: Path, first_line: int, out: _Collector) -> di
         # One parse: the node tree gives line numbers, the same nodes give the values.
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
+    except RecursionError:
+        out.add(path, "invalid YAML: nested too deeply", first_line)
+        return None
     except yaml.YAMLError as exc:
         last_line = first_line + yaml_text.count("\n")
         mark = getattr(exc, "problem_mark", None)
@@ -174,7 +269,16 @@ def _mapping(yaml_text: str, path: Path, first_line: int, out: _Collector) -> di
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         out.add(path, "must be a mapping of key: value", first_line)
         return None
-    lines = {k.value: first_line + v.start_mark.line for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+    lines: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            continue
+        if key_node.value in lines:
+            # YAML keeps the last value silently: a second `triggers:` would drop the first list.
+            out.add(path, f"duplicate key (first at line {lines[key_node.value]}): give each key once",
+                    first_line + key_node.start_mark.line, key_node.value)
+        else:
+            lines[key_node.value] = first_line + value_node.start_mark.line
     item_lines = {
         k.value: [first_line + item.start_mark.line for item in v.value]
         for k, v in node.value
@@ -213,81 +317,77 @@ class _Draft:
     meta: dict[str, Any]
     trigger_lines: list[int | None]
     requires_line: int | None
+    valid: bool = True  # False: a problem was found; later checks still run so that all are listed
 
 
-def _read_module(path: Path, group: str, out: _Collector) -> _Draft | None:
+def _read_module(path: Path, group: str, reader: _Reader, out: _Collector) -> _Draft | None:
     module_id = path.stem
     if not _ID.match(module_id):
         out.add(path, f"module id {module_id!r} must be lower-case letters, digits and '_', starting with a letter")
         return None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        out.add(path, f"not valid UTF-8 (byte {exc.start})")
+    text = reader.read_text(path)
+    if text is None:
         return None
-    except OSError as exc:
-        out.add(path, f"cannot read: {exc.strerror}")
-        return None
-    text = text.replace("\r\n", "\n")
     try:
         yaml_text, yaml_line, body, body_line = _split_front_matter(text)
     except ValueError as exc:
         out.add(path, str(exc), 1)
         return None
+    before = len(out.problems)
     if not body.strip():
         out.add(path, "module is empty: it has no text after its front matter", body_line)
-        return None
     meta: dict[str, Any] = {}
     trigger_lines: list[int | None] = []
     requires_line = None
     if yaml_text is not None:
         parsed = _mapping(yaml_text, path, yaml_line, out)
-        if parsed is None:
-            return None
-        before = len(out.problems)
-        for key, (value, line, item_lines) in parsed.items():
+        for key, (value, line, item_lines) in (parsed or {}).items():
             if key not in _MODULE_KEYS:
                 allowed = ", ".join(_MODULE_KEYS)
                 out.add(path, f"unknown key (allowed: {allowed})", line, key)
             elif key == "description":
-                if not isinstance(value, str):
+                if isinstance(value, str):
+                    meta[key] = value
+                else:
                     out.add(path, "must be a string", line, key)
-                meta[key] = value
             elif key == "order":
-                if isinstance(value, bool) or not isinstance(value, int):
+                if isinstance(value, int) and not isinstance(value, bool):
+                    meta[key] = value
+                else:
                     out.add(path, "must be an integer", line, key)
-                meta[key] = value
             elif key == "cache_stable":
-                if not isinstance(value, bool):
+                if isinstance(value, bool):
+                    meta[key] = value
+                else:
                     out.add(path, "must be true or false", line, key)
-                meta[key] = value
             else:
-                meta[key] = _string_list(value, path, line, key, out)
+                values = _string_list(value, path, line, key, out)
+                if values is None:
+                    continue
+                meta[key] = values
                 if key == "triggers":
                     trigger_lines = list(item_lines) or [line]
                 if key == "requires":
                     requires_line = line
-        if len(out.problems) > before:
-            return None
     if group != "tools":
         for key in ("triggers", "requires", "tools"):
-            if meta.get(key):
+            if meta.pop(key, None):
                 out.add(path, f"only tool modules can have {key}: {group} modules are always sent", None, key)
-                return None
-    return _Draft(module_id, group, path, body.strip(), body_line, meta, trigger_lines, requires_line)
+    # A module with a problem is still checked further (its triggers, requires and template),
+    # so that one run lists everything; the library does not load either way.
+    return _Draft(module_id, group, path, body.strip(), body_line, meta, trigger_lines, requires_line,
+                  valid=len(out.problems) == before)
 
 
-def _read_settings(root: Path, out: _Collector) -> tuple[str, FallbackMode, tuple[Variable, ...]]:
+def _read_settings(root: Path, reader: _Reader, out: _Collector) -> tuple[str, FallbackMode, tuple[Variable, ...]]:
     path = root / _LIBRARY_FILE
     name: str = root.name
     fallback: FallbackMode = "all"
     variables: list[Variable] = []
-    if not path.exists():
+    if not os.path.lexists(path):
         return name, fallback, ()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError) as exc:
-        out.add(path, f"cannot read: {exc}")
+    text = reader.read_text(path)
+    if text is None:
         return name, fallback, ()
     parsed = _mapping(text, path, 1, out)
     if parsed is None:
@@ -329,15 +429,19 @@ def _find_line(body: str, needle: str, body_line: int) -> int:
     return body_line
 
 
-def _compile_module(draft: _Draft, variables: dict[str, Variable], out: _Collector) -> PromptModule | None:
+def _compile_module(draft: _Draft, variables: dict[str, Variable], limits: LibraryLimits,
+                    out: _Collector) -> PromptModule | None:
     if "{" not in draft.body:
         # No Jinja delimiters: the body renders to itself. Skipping the template compiler
         # keeps loading a large library fast.
         return _module(draft, draft.body, frozenset(), None)
     try:
-        template, used = templating.parse(draft.body)
+        template, used = templating.parse(draft.body, limits.max_template_output_chars)
     except jinja2.TemplateSyntaxError as exc:
         out.add(draft.path, f"template syntax error: {exc.message}", draft.body_line + (exc.lineno or 1) - 1)
+        return None
+    except RecursionError:
+        out.add(draft.path, "template is nested too deeply", draft.body_line)
         return None
     undeclared = sorted(used - variables.keys())
     for var in undeclared:
@@ -352,8 +456,9 @@ def _compile_module(draft: _Draft, variables: dict[str, Variable], out: _Collect
     trial = {v: variables[v].default if variables[v].default is not None else f"<{v}>" for v in used}
     try:
         rendered = templating.render(template, draft.id, trial)
-    except Exception as exc:
-        out.add(draft.path, f"template fails to render: {exc}", draft.body_line)
+    except RenderError as exc:
+        line = draft.body_line + exc.line - 1 if exc.line else draft.body_line
+        out.add(draft.path, f"template fails to render: {exc}", line)
         return None
     return _module(draft, rendered if not used else None, used, template if used else None)
 
@@ -383,16 +488,17 @@ def _module(draft: _Draft, text: str | None, used: frozenset[str], template: jin
     )
 
 
-def _check_requires(modules: dict[str, PromptModule], drafts: dict[str, _Draft], out: _Collector) -> dict[str, tuple[str, ...]]:
+def _check_requires(drafts: dict[str, _Draft], out: _Collector) -> dict[str, tuple[str, ...]]:
     before = len(out.problems)
-    for module in modules.values():
-        line = drafts[module.id].requires_line
-        for dep in module.requires:
+    requires = {d.id: tuple(d.meta.get("requires") or ()) for d in drafts.values()}
+    for draft in drafts.values():
+        for dep in requires[draft.id]:
             if dep not in drafts:
-                out.add(module.path, f"requires unknown module {dep!r}", line, "requires")
+                out.add(draft.path, f"requires unknown module {dep!r}", draft.requires_line, "requires")
             elif drafts[dep].group != "tools":
-                out.add(module.path, f"requires {dep!r}, a {drafts[dep].group} module that is always sent anyway", line, "requires")
-    if len(out.problems) > before or len(modules) < len(drafts):
+                out.add(draft.path, f"requires {dep!r}, a {drafts[dep].group} module that is always sent anyway",
+                        draft.requires_line, "requires")
+    if len(out.problems) > before:
         return {}  # the graph is incomplete; cycles are checked once the rest is fixed
     # Depth-first search for cycles; also yields each module's transitive requirements.
     closure: dict[str, tuple[str, ...]] = {}
@@ -406,49 +512,52 @@ def _check_requires(modules: dict[str, PromptModule], drafts: dict[str, _Draft],
             raise ValueError(cycle)
         state[node] = 1
         found: set[str] = set()
-        for dep in modules[node].requires:
+        for dep in requires[node]:
             found |= {dep} | visit(dep, stack + [dep])
         state[node] = 2
         closure[node] = tuple(sorted(found))
         return found
 
-    for module_id in sorted(modules):
+    for module_id in sorted(drafts):
         try:
             visit(module_id, [module_id])
         except ValueError as exc:
-            out.add(modules[module_id].path, f"requires forms a cycle: {exc}", drafts[module_id].requires_line, "requires")
+            out.add(drafts[module_id].path, f"requires forms a cycle: {exc}", drafts[module_id].requires_line, "requires")
             return {}
     return closure
 
 
-def _version(root: Path, files: list[Path]) -> str:
+def _version(root: Path, contents: dict[Path, bytes]) -> str:
     digest = hashlib.sha256()
-    for path in sorted(files):
+    for path in sorted(contents):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+        digest.update(contents[path].replace(b"\r\n", b"\n") + b"\0")
     return digest.hexdigest()[:12]
 
 
-def load_library(root: str | Path) -> ModuleLibrary:
+def load_library(root: str | Path, limits: LibraryLimits | None = None) -> ModuleLibrary:
     """Load and validate the library at `root`. Raises LibraryError listing every problem."""
     root = Path(root)
+    limits = limits or LibraryLimits()
     out = _Collector()
     if not root.is_dir():
         out.add(root, "module library directory does not exist" if not root.exists() else "is not a directory")
         raise LibraryError(str(root), out.problems)
+    reader = _Reader(root, limits, out)
 
     for entry in sorted(root.iterdir()):
         if entry.is_dir() and entry.name not in GROUPS and not entry.name.startswith((".", "_")):
             out.add(entry, f"unexpected folder: a library has only {', '.join(GROUPS)}")
-    name, fallback, variables = _read_settings(root, out)
+    name, fallback, variables = _read_settings(root, reader, out)
     declared = {v.name: v for v in variables}
 
     drafts: dict[str, _Draft] = {}
-    files: list[Path] = [root / _LIBRARY_FILE] if (root / _LIBRARY_FILE).exists() else []
     for group in GROUPS:
         folder = root / group
         if not folder.is_dir():
             out.add(folder, f"missing group folder '{group}/'")
+            continue
+        if not reader.inside(folder):
             continue
         for path in sorted(folder.iterdir()):
             if path.name.startswith((".", "_")):
@@ -456,8 +565,7 @@ def load_library(root: str | Path) -> ModuleLibrary:
             if path.is_dir() or path.suffix != ".md":
                 out.add(path, "unexpected entry: modules are .md files (prefix a name with '_' to keep it out)")
                 continue
-            files.append(path)
-            draft = _read_module(path, group, out)
+            draft = _read_module(path, group, reader, out)
             if draft is None:
                 continue
             if draft.id in drafts:
@@ -467,23 +575,23 @@ def load_library(root: str | Path) -> ModuleLibrary:
     if not drafts and not out.problems:
         out.add(root, "library has no modules")
 
-    compiled: dict[str, PromptModule] = {}
-    for draft in drafts.values():
-        module = _compile_module(draft, declared, out)
-        if module is not None:
-            compiled[module.id] = module
-
     triggers: list[Trigger] = []
     specs: list[CompiledTrigger] = []
-    for module in compiled.values():
-        for trigger in module.triggers:
+    for draft in drafts.values():
+        for index, text in enumerate(draft.meta.get("triggers") or ()):
+            line = draft.trigger_lines[index] if index < len(draft.trigger_lines) else None
             try:
-                specs.append(compile_trigger(trigger.text))
-                triggers.append(trigger)
+                specs.append(compile_trigger(text))
+                triggers.append(Trigger(draft.id, text, line))
             except ValueError as exc:
-                out.add(module.path, str(exc), trigger.line, "triggers")
+                out.add(draft.path, str(exc), line, "triggers")
+    closure = _check_requires(drafts, out)
 
-    closure = _check_requires(compiled, drafts, out)
+    compiled: dict[str, PromptModule] = {}
+    for draft in drafts.values():
+        module = _compile_module(draft, declared, limits, out)
+        if module is not None:
+            compiled[module.id] = module
     if out.problems:
         raise LibraryError(str(root), out.problems)
 
@@ -492,7 +600,7 @@ def load_library(root: str | Path) -> ModuleLibrary:
     return ModuleLibrary(
         root=str(root),
         name=name,
-        version=_version(root, files),
+        version=_version(root, reader.contents),
         fallback=fallback,
         modules=ordered,
         variables=variables,

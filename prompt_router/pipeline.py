@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
-import functools
 import logging
 import threading
 import time
@@ -20,8 +19,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .builder import BuiltPrompt, CacheStats, PromptBuilder, cache_stats
-from .errors import ContextError, PromptRouterError, SettingsError
+from .builder import BuiltPrompt, PromptBuilder
+from .cache import CacheStats, Memoized, memoize, text_bytes
+from .errors import ContextError, PromptRouterError, RenderError, SettingsError
 from .library import ModuleLibrary, load_library
 from .observers import observers_from_settings, reconcile
 from .results import PromptResult, RouterObserver
@@ -31,8 +31,16 @@ from .tokens import TokenCounter
 
 logger = logging.getLogger("prompt_router")
 
-# Longer queries are routed but not cached: the cache must not pin megabytes of user text.
+# Longer queries are routed but not cached: the cache must not pin megabytes of user text
+# (and a long key is not even hashed). The cache's byte budget bounds the rest.
 _MAX_CACHED_QUERY_CHARS = 4096
+# What a cached decision holds besides the query text: its reasons, modules and scores.
+_DECISION_BYTES = 2048
+
+
+def _route_bytes(args: tuple[Any, ...], decision: RoutingDecision) -> int:
+    query, recent, kept = args
+    return text_bytes((query, *recent, *kept)) + _DECISION_BYTES
 
 
 @dataclass(frozen=True)
@@ -45,14 +53,16 @@ class Engine:
     builder: PromptBuilder
     static: RoutingDecision
     required: frozenset[str]
-    route_cached: Any  # functools.lru_cache over (query, history, sticky)
+    route_cached: Memoized[RoutingDecision]  # router.route over (query, recent turns, sticky), bounded in bytes
     known: frozenset[str] = frozenset()  # every variable a context may set
 
     @classmethod
     def make(cls, library: ModuleLibrary, settings: RouterSettings, router: Router | None = None) -> Engine:
         router = router if router is not None else router_from_settings(library, settings)
-        builder = PromptBuilder(library, TokenCounter(settings.encoding), cache_size=settings.build_cache_size)
-        route = functools.lru_cache(maxsize=settings.route_cache_size)(router.route)
+        builder = PromptBuilder(library, TokenCounter(settings.encoding), cache_size=settings.build_cache_size,
+                                cache_bytes=settings.build_cache_max_bytes)
+        route = memoize(router.route, max_entries=settings.route_cache_size, max_bytes=settings.route_cache_max_bytes,
+                        size=_route_bytes)
         required = frozenset(v.name for v in library.variables if v.required)
         known = frozenset(v.name for v in library.variables) | {"current_date"}
         return cls(settings, library, router, builder, static_decision(library), required, route, known)
@@ -94,7 +104,8 @@ class PromptRouter:
         """Load the configured library and attach the observers the settings configure
         (telemetry when a DSN is set)."""
         settings = settings or RouterSettings()
-        instance = cls(load_library(settings.library_dir()), router=router, settings=settings, observers=observers)
+        library = load_library(settings.library_dir(), settings.library_limits())
+        instance = cls(library, router=router, settings=settings, observers=observers)
         instance._owned = observers_from_settings(settings)
         instance.observers.extend(instance._owned)
         return instance
@@ -169,12 +180,17 @@ class PromptRouter:
         passed through to observers (telemetry tags).
 
         Raises ContextError only when the caller omits a required variable, names one the
-        library does not declare (unless `strict_context` is off) or passes a value that is
-        not a string or number (a bug in the caller, so it is not hidden); routing
-        and building faults never raise."""
+        library does not declare (unless `strict_context` is off), passes a value that is
+        not a string or number, or one a template cannot render (a bug in the caller, so it
+        is not hidden); routing and building faults never raise."""
         engine = self._engine
         ctx = self._context(engine, context)
-        full = engine.builder.full(ctx)
+        try:
+            full = engine.builder.full(ctx)
+        except RenderError as exc:
+            # Every template rendered at load with defaults or placeholders, so a failure now
+            # comes from the caller's values (e.g. one too long for template_max_output_chars).
+            raise ContextError(f"the context cannot be rendered: {exc}") from None
         labels = labels or {}
         if not (self.use_dynamic_routing if dynamic is None else dynamic):
             result = PromptResult(full, engine.static, "static", full.tokens, len(query), labels=labels)
@@ -214,7 +230,7 @@ class PromptRouter:
     @property
     def cache_stats(self) -> dict[str, CacheStats]:
         engine = self._engine
-        return {"route": cache_stats(engine.route_cached), "build": engine.builder.cache_stats}
+        return {"route": engine.route_cached.stats(), "build": engine.builder.cache_stats}
 
     def clear_caches(self) -> None:
         self._engine.route_cached.cache_clear()
@@ -230,8 +246,9 @@ class PromptRouter:
         with self._reload_lock:
             old = self._engine
             try:
-                library = old.library if settings.library_dir() == old.settings.library_dir() else load_library(
-                    settings.library_dir())
+                same = (settings.library_dir(), settings.library_limits()) == (
+                    old.settings.library_dir(), old.settings.library_limits())
+                library = old.library if same else load_library(settings.library_dir(), settings.library_limits())
                 router = old.router if self._custom_router else None
                 engine = Engine.make(library, settings, router)
             except PromptRouterError as exc:
@@ -254,7 +271,7 @@ class PromptRouter:
         with self._reload_lock:
             old = self._engine
             try:
-                library = load_library(old.settings.library_dir())
+                library = load_library(old.settings.library_dir(), old.settings.library_limits())
                 engine = Engine.make(library, old.settings, None if not self._custom_router else old.router)
             except PromptRouterError as exc:
                 raise SettingsError(f"the library was not reloaded; the running one stays: {exc}") from exc

@@ -7,13 +7,16 @@ reconfigured (see pipeline.py)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .library import bundled_library_dir
+from .errors import SettingsError
+from .library import LibraryLimits, bundled_library_dir
 from .tokens import DEFAULT_ENCODING
+
+MIB = 1024 * 1024
 
 
 class RouterSettings(BaseSettings):
@@ -69,7 +72,24 @@ class RouterSettings(BaseSettings):
     telemetry_queue_size: int = Field(1000, ge=1, description="events waiting to be sent; more are dropped")
     telemetry_max_events_per_second: float = Field(
         100.0, gt=0, description="requests reported per second at most; bounds background CPU, excess is dropped and counted")
-    telemetry_shutdown_timeout: float = Field(2.0, ge=0.0, description="seconds to flush at shutdown")
+    telemetry_shutdown_timeout: float = Field(
+        2.0, ge=0.0, le=60.0, allow_inf_nan=False, description="seconds to flush at shutdown (at most 60)")
+
+    # Bounds on what one request, one cache and one library may cost (docs/security.md).
+    route_cache_max_bytes: int = Field(32 * MIB, ge=0, description="bytes the routing-decision cache may hold")
+    build_cache_max_bytes: int = Field(64 * MIB, ge=0, description="bytes the assembled-prompt caches may hold")
+    library_max_module_bytes: int = Field(MIB, ge=1, description="largest module file (or library.yaml) that loads")
+    library_max_bytes: int = Field(16 * MIB, ge=1, description="largest library, all its files together")
+    template_max_output_chars: int = Field(
+        MIB, ge=1, description="longest text one module template may render or build in one expression")
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except UnicodeDecodeError as exc:
+            # pydantic-settings reads the .env file itself and lets the decoding error out.
+            env_file = values.get("_env_file", self.model_config.get("env_file"))
+            raise SettingsError(f"{env_file} is not valid UTF-8 (byte {exc.start}); save it as UTF-8") from None
 
     # Metrics (OpenTelemetry, the `otel` extra). Off: nothing is imported and nothing runs.
     metrics_enabled: bool = Field(
@@ -78,6 +98,10 @@ class RouterSettings(BaseSettings):
     def library_dir(self) -> Path:
         """The configured module library, or the bundled one."""
         return self.modules_dir or bundled_library_dir()
+
+    def library_limits(self) -> LibraryLimits:
+        """The size limits the library loader enforces."""
+        return LibraryLimits(self.library_max_module_bytes, self.library_max_bytes, self.template_max_output_chars)
 
     @field_validator("sentry_dsn")
     @classmethod

@@ -7,8 +7,11 @@ A trigger, as written in a module's front matter, is one of:
   `charted`, `charting`; `deploy` matches `deployed`; `look up` matches `looking up`).
 - `analy*`: a prefix; matches any word starting with `analy` (`analyse`, `analytics`).
 - `=go`: exactly this word or phrase, no inflections (for short words that inflect badly).
-- `re:<pattern>`: a Python regular expression searched in the *normalised* query
+- `re:<pattern>`: a regular expression (RE2 syntax) searched in the *normalised* query
   (lower-case tokens separated by single spaces). The escape hatch; each one costs a scan.
+  RE2 runs in time linear in the text whatever the pattern, so no trigger can backtrack
+  catastrophically (`(a+)+b`); it has no backreferences or lookaround, and its `\\b`, `\\w`
+  and `\\d` are ASCII-only. A pattern that matches (almost) any text is rejected.
 
 Word, phrase and prefix triggers are indexed by their words (see TriggerMatcher), so
 matching cost depends on the query's length, not the number of triggers.
@@ -17,12 +20,12 @@ matching cost depends on the query's length, not the number of triggers.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import ahocorasick_rs
+import re2
 
 from .normalize import normalized_tokens, tokens
 
@@ -77,7 +80,40 @@ class CompiledTrigger:
 
     kind: Kind
     words: tuple[str, ...] = ()
-    regex: re.Pattern[str] | None = None
+    regex: Any = None  # a compiled RE2 pattern; search it with str or UTF-8 bytes
+
+
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # errors are reported to the module author, not logged by RE2
+    options.never_capture = True
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+# Normalised forms of short, unrelated queries: a pattern matching every one of them (`\w`,
+# `\b`, `[a-z]`) would select its module for almost every request.
+_ANY_TEXT_PROBES = (" ok ", " hi ", " q ", " zz ", " thanks ")
+
+
+def _compile_regex(source: str) -> CompiledTrigger:
+    if not source.strip():
+        raise ValueError("empty regular expression after 're:'")
+    try:
+        regex = re2.compile(source, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(f"invalid regular expression {source!r}: {reason} "
+                         "(RE2 syntax: no backreferences or lookaround)") from None
+    if not source.isascii() and any(escape in source for escape in ("\\b", "\\w", "\\d", "\\B", "\\W")):
+        raise ValueError(f"regular expression {source!r}: \\b, \\w and \\d are ASCII-only in RE2; "
+                         "words in the normalised text are separated by single spaces, match those instead")
+    if regex.search(" ") is not None:
+        raise ValueError(f"regular expression {source!r} matches empty text, so it would match every query")
+    if all(regex.search(probe) is not None for probe in _ANY_TEXT_PROBES):
+        raise ValueError(f"regular expression {source!r} matches almost any text (it matches each of "
+                         f"{', '.join(p.strip() for p in _ANY_TEXT_PROBES)}), so it would select its module for every query")
+    return CompiledTrigger("regex", regex=regex)
 
 
 def compile_trigger(text: str) -> CompiledTrigger:
@@ -87,16 +123,7 @@ def compile_trigger(text: str) -> CompiledTrigger:
     if not text.strip():
         raise ValueError("empty trigger")
     if text.startswith("re:"):
-        source = text[3:]
-        if not source.strip():
-            raise ValueError("empty regular expression after 're:'")
-        try:
-            regex = re.compile(source)
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression {source!r}: {exc}") from None
-        if regex.search(" ") is not None:
-            raise ValueError(f"regular expression {source!r} matches empty text, so it would match every query")
-        return CompiledTrigger("regex", regex=regex)
+        return _compile_regex(text[3:])
     exact = text.startswith("=")
     body = text[1:] if exact else text
     prefix = body.rstrip().endswith("*")
@@ -176,11 +203,10 @@ class TriggerMatcher:
         self._lemmas, classes = form_classes(w for spec in compiled if spec.kind == "inflect" for w in spec.words)
         inflecting: dict[bytes, list[int]] = {}
         literal: dict[bytes, list[int]] = {}
-        self._regexes: list[tuple[int, re.Pattern[str]]] = []
+        self._regexes: list[tuple[int, Any]] = []
         for index, spec in enumerate(compiled):
             words = [w.encode() for w in spec.words]
             if spec.kind == "regex":
-                assert spec.regex is not None
                 self._regexes.append((index, spec.regex))
             elif spec.kind == "inflect":
                 # one needle per combination of its words' classes (almost always one)
@@ -208,7 +234,7 @@ class TriggerMatcher:
             if self._literal:
                 self._literal.scan(stream, found)
             if self._regexes:
-                normalized = stream.decode("utf-8") if toks else " "
+                normalized = stream if toks else b" "  # RE2 reads the UTF-8 bytes as they are
                 for index, regex in self._regexes:
                     if regex.search(normalized) is not None:
                         found.add(index)

@@ -21,8 +21,6 @@ def load_settings(**overrides: Any) -> RouterSettings:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise SettingsError(f"invalid setting PROMPT_ROUTER_{field.upper()}: {first['msg']}") from None
-    except UnicodeDecodeError as exc:
-        raise SettingsError(f".env is not valid UTF-8 (byte {exc.start})") from None
     return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None}) if overrides else settings
 
 

@@ -55,12 +55,13 @@ def register(sub: Any) -> None:
 
 
 def _arm(args: argparse.Namespace, name: str, library_cache: dict[str, ModuleLibrary]) -> Arm:
-    directory = getattr(args, f"library_{name}") or load_settings().library_dir()
+    settings = load_settings()
+    directory = getattr(args, f"library_{name}") or settings.library_dir()
     key = str(Path(directory).resolve())
     if key not in library_cache:
-        library_cache[key] = load_library(directory)
-    settings = load_settings().model_copy(update={"fallback": getattr(args, f"fallback_{name}"),
-                                                  "router": getattr(args, f"router_{name}")})
+        library_cache[key] = load_library(directory, settings.library_limits())
+    settings = settings.model_copy(update={"fallback": getattr(args, f"fallback_{name}"),
+                                           "router": getattr(args, f"router_{name}")})
     mode = getattr(args, f"mode_{name}")
     return Arm(name.upper(), PromptRouter(library_cache[key], settings=settings), mode == "dynamic")
 

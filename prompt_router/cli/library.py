@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from ..builder import PromptBuilder
-from ..errors import LibraryError, UsageError
+from ..errors import LibraryError, ModelError, UsageError
 from ..evaluation.cases import REPLAY_CONTEXT
 from ..library import load_library
 from ..pipeline import PromptRouter
 from ..results import PromptResult
-from ..routing import ARTEFACT_NAME, LearnedModel
+from ..routing import LearnedModel, artefact_path
 from ..tokens import TokenCounter
 from ._common import context_from_args, require_rich, settings_from_args
 
@@ -54,7 +54,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     root = Path(args.directory) if args.directory else settings.library_dir()
     try:
-        library = load_library(root)
+        library = load_library(root, settings.library_limits())
     except LibraryError as exc:
         print(f"✗ {exc}")  # plain text: paths must stay whole and greppable
         return 1
@@ -85,13 +85,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"({full.chars:,} chars), core + response {always:,} tokens ({always / full.tokens:.0%}), "
         f"cached prefix {full.prefix_tokens:,} tokens, {len(library.matcher.triggers):,} triggers"
     )
-    artefact = Path(library.root) / ARTEFACT_NAME
-    if artefact.exists():
+    artefact = artefact_path(library, settings)
+    if artefact.exists() or settings.learned_model is not None:
         try:
             LearnedModel.load(artefact, library.version)
             console.print(f"[green]✓[/green] learned router artefact {artefact.name} matches this library")
-        except Exception as exc:
-            console.print(f"[yellow]![/yellow] {exc}")
+        except ModelError as exc:
+            # Not a library error (the library is valid), but `auto` routing now falls back to
+            # the keyword router: say so where the author looks.
+            print(f"! {exc}; until then the router is keyword")  # plain text: paths stay whole and greppable
     return 0
 
 
@@ -106,15 +108,25 @@ def cmd_route(args: argparse.Namespace) -> int:
     context = context_from_args(args)
     if args.stdin:
         out = sys.stdout
-        for line in sys.stdin:
-            result = router.system_prompt(line.rstrip("\n"), context=context)
+        # Bytes, decoded line by line: one undecodable line must not lose the lines around it
+        # (a text stream decodes in chunks and fails for the whole chunk).
+        binary = getattr(sys.stdin, "buffer", None)  # None when a text stream stands in for stdin
+        lines = binary if binary is not None else (line.encode("utf-8", "surrogatepass") for line in sys.stdin)
+        for number, raw in enumerate(lines, start=1):
+            try:
+                query = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                print(f"prompt-router: stdin line {number}: not valid UTF-8 (byte {exc.start}); "
+                      "routed with the undecodable bytes replaced by U+FFFD", file=sys.stderr)
+                query = raw.decode("utf-8", "replace")
+            result = router.system_prompt(query.rstrip("\r\n"), context=context)
             out.write(json.dumps(result_json(result), ensure_ascii=False) + "\n")
         return 0
     if args.query is None:
         raise UsageError("give a query, or --stdin to read one query per line")
     result = router.system_prompt(args.query, history=args.history or (), context=context)
     if args.json:
-        print(json.dumps(result_json(result), ensure_ascii=False, indent=2))
+        print(json.dumps(result_json(result), ensure_ascii=False, indent=2, allow_nan=False))
         return 0
     require_rich()
     from rich.console import Console

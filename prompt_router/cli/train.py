@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +25,32 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_train)
 
 
+def _check_writable(out: Path) -> None:
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a directory; give the artefact's file name")
+    folder = out.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot create {folder} ({exc.strerror or exc})") from None
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"--out {out}: {folder} is not writable")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     if args.folds < 2:
         raise UsageError("--folds must be at least 2")
-    root = Path(args.modules) if args.modules else load_settings().library_dir()
-    library = load_library(root)
+    settings = load_settings()
+    root = Path(args.modules) if args.modules else settings.library_dir()
+    library = load_library(root, settings.library_limits())
+    out = Path(args.out) if args.out else Path(library.root) / ARTEFACT_NAME
+    _check_writable(out)  # before minutes of training, not after
     cases = list(read_cases(args.cases, [library]))
     model = train(library, cases, target_recall=args.target_recall, folds=args.folds)
-    out = Path(args.out) if args.out else Path(library.root) / ARTEFACT_NAME
-    save(model, out)
+    try:
+        save(model, out)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write the artefact ({exc.strerror or exc})") from None
     oof = model.info["out_of_fold"]
     print(f"trained on {len(cases)} cases + {model.info['library_examples']} library examples, "
           f"{model.info['vocabulary']:,} features, library {library.name} {library.version}")

@@ -4,7 +4,7 @@
      "needs": ["data_processing"], "history": ["I uploaded q3.csv"]}
 
 `needs` lists the tool modules a correct answer requires (`[]` for none); `history` is
-optional, earlier user turns of the same thread, oldest first. Blank lines are skipped;
+optional (absent or `null`), earlier user turns of the same thread, oldest first. Blank lines are skipped;
 anything else malformed is an error naming file, line and field.
 """
 
@@ -42,13 +42,20 @@ def _parse(raw: str, path: str, line: int) -> Case:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise CaseFileError([Problem(path, f"invalid JSON: {exc.msg} (column {exc.colno})", line)]) from None
+    except RecursionError:
+        raise CaseFileError([Problem(path, "invalid JSON: nested too deeply", line)]) from None
     if not isinstance(data, dict):
         raise CaseFileError([Problem(path, "a case must be a JSON object", line)])
+    if data.get("history", ()) is None:
+        del data["history"]  # `null` for an optional field means "not given"
     for key, kind in _REQUIRED.items():
         if key not in data:
             raise CaseFileError([Problem(path, "missing field", line, key)])
         if not isinstance(data[key], kind):
             raise CaseFileError([Problem(path, f"must be a {kind.__name__}", line, key)])
+    for key, kind in _OPTIONAL.items():
+        if key in data and not isinstance(data[key], kind):
+            raise CaseFileError([Problem(path, f"must be a {kind.__name__} of strings", line, key)])
     unknown = sorted(data.keys() - _REQUIRED.keys() - _OPTIONAL.keys())
     if unknown:
         allowed = ", ".join([*_REQUIRED, *_OPTIONAL])
@@ -89,7 +96,7 @@ def read_cases(paths: Iterable[str | Path], libraries: Iterable[ModuleLibrary] =
                             raise CaseFileError([Problem(
                                 path, f"{unknown[0]!r} is not a tool module of library {library.name} ({library.root})",
                                 line, "needs")])
-                    digest = int.from_bytes(hashlib.blake2b(case.id.encode(), digest_size=8).digest(), "big")
+                    digest = int.from_bytes(hashlib.blake2b(case.id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
                     if digest in seen:
                         first = locations.get(digest)
                         where = f"first at {first[0]}:{first[1]}" if first else "seen earlier"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..storage import write_atomic
+from ..storage import write_all_atomic
 from .pricing import CostModel
 from .runner import ABRun, GroupStats
 
@@ -348,8 +348,8 @@ def _encodable(text: str) -> str:
 
 
 def write_report(report: dict[str, Any], directory: str | Path) -> list[Path]:
-    """Render report.json, report.md and report.html, then write each atomically: a failed
-    run leaves the previous report whole, never a truncated one beside stale siblings."""
+    """Render report.json, report.md and report.html, then write them as one atomic step: a
+    failed run leaves the previous report whole, never a truncated one beside stale siblings."""
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"--report-dir {directory} exists and is not a directory")
@@ -360,8 +360,10 @@ def write_report(report: dict[str, Any], directory: str | Path) -> list[Path]:
         directory / "report.md": markdown_text,
         directory / "report.html": render_html(report, markdown_text),
     }
-    for path, text in texts.items():
-        write_atomic(path, _encodable(text))
+    try:
+        write_all_atomic({path: _encodable(text) for path, text in texts.items()})
+    except OSError as exc:
+        raise UsageError(f"--report-dir {directory}: cannot write the report ({exc.strerror or exc})") from None
     return list(texts)
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     from sentry_sdk._types import Event
 
+from sentry_sdk.consts import DEFAULT_OPTIONS
 from sentry_sdk.utils import event_from_exception
 
 from ..errors import PromptRouterError
@@ -110,7 +111,9 @@ def error_event(error: BaseException, result: PromptResult,
 
     Messages of exceptions that are not ours are withheld: a third-party router or a
     template filter may have put the user's text in them."""
-    options = {**(client_options or {}), "include_local_variables": False}
+    # The SDK reads several options while building the event; a client (or a stand-in) that
+    # lacks some gets the SDK's defaults, never a KeyError on the telemetry thread.
+    options = {**DEFAULT_OPTIONS, **(client_options or {}), "include_local_variables": False}
     event, hint = event_from_exception(
         (type(error), error, error.__traceback__), client_options=options,
         mechanism={"type": "prompt_router", "handled": True},

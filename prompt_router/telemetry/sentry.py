@@ -12,6 +12,9 @@ SDK, whose own transport thread does the HTTP. A full queue drops (and counts) e
 
 The thread is started lazily, by the first event of the process that reports it, and again
 in a forked child: a router created before a pre-fork server forks its workers still reports.
+It holds the observer only weakly: a router that is dropped without `close()` stops its
+thread (and closes its client, whose transport thread goes too) when it is collected; at
+interpreter exit every observer still alive is closed, flushing within its shutdown timeout.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import queue
 import random
 import threading
 import time
+import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,10 +39,44 @@ import sentry_sdk
 from ..results import Observer, PromptResult, ProviderRequest
 from ..settings import RouterSettings
 from . import events
-from .scrub import scrub_event
+from .scrub import key_scrubber, scrub_event
 
 logger = logging.getLogger("prompt_router.telemetry")
 _STOP = object()
+_LIVE: weakref.WeakSet[SentryTelemetry] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_live() -> None:
+    """At exit, flush and close the observers nobody closed (each within its timeout)."""
+    for telemetry in list(_LIVE):
+        telemetry.close()
+
+
+def _drain(owner: weakref.ref[SentryTelemetry], items: queue.Queue[Any]) -> None:
+    """The telemetry thread. It holds its observer weakly, so that an observer nobody
+    references any more can be collected; then its finaliser sends _STOP."""
+    while True:
+        item = items.get()
+        try:
+            telemetry = owner()
+            if item is _STOP or telemetry is None:
+                return
+            telemetry._send(item)
+        except Exception:  # telemetry must never take anything down, itself included
+            logger.debug("prompt-router telemetry: could not send an event", exc_info=True)
+        finally:
+            telemetry = None
+            items.task_done()
+
+
+def _abandoned(items: queue.Queue[Any], client: Any, owns_client: bool) -> None:
+    """An observer was collected without close(): stop its thread and its client's."""
+    with contextlib.suppress(queue.Full):
+        items.put_nowait(_STOP)
+    if owns_client:
+        with contextlib.suppress(Exception):
+            client.close(timeout=0)
 
 
 def _package_version() -> str:
@@ -69,6 +107,7 @@ def make_client(settings: RouterSettings) -> sentry_sdk.Client:
         sample_rate=1.0,  # sampling is ours, decided before anything is built
         before_send=scrub_event,
         before_send_transaction=scrub_event,
+        event_scrubber=key_scrubber(),
         transport_queue_size=settings.telemetry_queue_size,
         shutdown_timeout=settings.telemetry_shutdown_timeout,
     )
@@ -110,7 +149,10 @@ class SentryTelemetry(Observer):
         self._closed = False
         self._pid: int | None = None  # the process whose thread drains the queue
         self._start_lock = threading.Lock()
-        atexit.register(self.close)
+        # Collected without close(): stop the thread (if it ever ran) and the client's transport.
+        self._finalizer: Any = weakref.finalize(self, _abandoned, self._queue, self.client, self._owns_client)
+        self._finalizer.atexit = False  # exit is _close_live's, with a flush
+        _LIVE.add(self)
 
     def _ensure_thread(self) -> None:
         pid = os.getpid()
@@ -121,7 +163,11 @@ class SentryTelemetry(Observer):
                 return
             if self._pid is not None:  # a forked child: the parent's thread and queue are not ours
                 self._queue = queue.Queue(maxsize=self._queue_size)
-            thread = threading.Thread(target=self._drain, args=(self._queue,), name="prompt-router-telemetry", daemon=True)
+                self._finalizer.detach()  # the finaliser must stop this process's queue
+                self._finalizer = weakref.finalize(self, _abandoned, self._queue, self.client, self._owns_client)
+                self._finalizer.atexit = False
+            thread = threading.Thread(target=_drain, args=(weakref.ref(self), self._queue),
+                                      name="prompt-router-telemetry", daemon=True)
             thread.start()
             self._pid = pid
 
@@ -187,18 +233,9 @@ class SentryTelemetry(Observer):
 
     # --- the telemetry thread ---------------------------------------------------------------------
 
-    def _drain(self, items: queue.Queue[Any]) -> None:
-        while True:
-            item = items.get()
-            try:
-                if item is _STOP:
-                    return
-                for event, hint in self._events(item):
-                    self.client.capture_event(scrub_event(event), hint=hint, scope=self._scope)
-            except Exception:  # telemetry must never take anything down, itself included
-                logger.debug("prompt-router telemetry: could not send an event", exc_info=True)
-            finally:
-                items.task_done()
+    def _send(self, item: tuple[Any, ...]) -> None:
+        for event, hint in self._events(item):
+            self.client.capture_event(scrub_event(event), hint=hint, scope=self._scope)
 
     def _events(self, item: tuple[Any, ...]) -> list[tuple[Event, dict[str, Any] | None]]:
         kind = item[0]
@@ -235,6 +272,7 @@ class SentryTelemetry(Observer):
         self._closed = True
         with contextlib.suppress(queue.Full):
             self._queue.put_nowait(_STOP)
+        self._finalizer.detach()
         if self._owns_client:
             self.client.close(timeout=0)
-        atexit.unregister(self.close)
+        _LIVE.discard(self)

@@ -129,7 +129,7 @@ def test_unknown_folder_and_bad_library_yaml(tmp_path):
 def test_invalid_utf8_and_nonexistent_dir(tmp_path):
     root = write_library(tmp_path / "lib", SMALL)
     (root / "tools" / "latin.md").write_bytes(b"caf\xe9\n")
-    assert any("latin.md: not valid UTF-8" in p for p in _problems(root))
+    assert any("latin.md:1: not valid UTF-8 (byte 3)" in p for p in _problems(root))
     assert any("does not exist" in p for p in _problems(tmp_path / "missing"))
 
 
