@@ -17,14 +17,14 @@ import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from .builder import BuiltPrompt, CacheStats, PromptBuilder, cache_stats
 from .errors import ContextError, PromptRouterError, SettingsError
 from .library import ModuleLibrary, load_library
 from .observers import observers_from_settings, reconcile
 from .results import PromptResult, RouterObserver
-from .routing import Router, RoutingDecision, recent_turns, router_from_settings, static_decision
+from .routing import DecisionRule, Evidence, Router, RoutingDecision, recent_turns, router_from_settings, static_decision
 from .settings import RouterSettings
 from .tokens import TokenCounter
 
@@ -32,6 +32,17 @@ logger = logging.getLogger("prompt_router")
 
 # Longer queries are routed but not cached: the cache must not pin megabytes of user text.
 _MAX_CACHED_QUERY_CHARS = 4096
+
+
+@runtime_checkable
+class EvidenceRouter(Protocol):
+    """A router that gathers evidence and leaves the decision to its `DecisionRule` (the
+    built-in ones): a thread's turn can then be decided with and without its kept modules
+    from one gathering of evidence."""
+
+    rule: DecisionRule
+
+    def evidence(self, query: str, history: Sequence[str] = ()) -> Evidence: ...
 
 
 @dataclass(frozen=True)
@@ -45,14 +56,40 @@ class Engine:
     static: RoutingDecision
     required: frozenset[str]
     route_cached: Any  # functools.lru_cache over (query, history, sticky)
+    evidence_cached: Any | None = None  # evidence routers: lru_cache over (query, history)
+    decide_cached: Any | None = None  # evidence routers: lru_cache over (evidence, sticky)
 
     @classmethod
     def make(cls, library: ModuleLibrary, settings: RouterSettings, router: Router | None = None) -> Engine:
         router = router if router is not None else router_from_settings(library, settings)
         builder = PromptBuilder(library, TokenCounter(settings.encoding), cache_size=settings.build_cache_size)
-        route = functools.lru_cache(maxsize=settings.route_cache_size)(router.route)
+        cache = functools.lru_cache(maxsize=settings.route_cache_size)
+        route = cache(router.route)
         required = frozenset(v.name for v in library.variables if v.required)
-        return cls(settings, library, router, builder, static_decision(library), required, route)
+        evidence = decide = None
+        if isinstance(router, EvidenceRouter):
+            evidence, decide = cache(router.evidence), cache(router.rule.decide)
+        return cls(settings, library, router, builder, static_decision(library), required, route, evidence, decide)
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A query routed once, bound to the engine that routed it: `decide(sticky)` gives the
+    decision for any set of kept modules without gathering the evidence again (a custom
+    router without separate evidence is asked again, through the route cache)."""
+
+    engine: Engine
+    query: str
+    history: tuple[str, ...]
+    evidence: Evidence | None
+    seconds: float  # spent gathering the evidence
+
+    def decide(self, sticky: Collection[str] = ()) -> RoutingDecision:
+        engine, kept = self.engine, frozenset(sticky)
+        if self.evidence is None or engine.decide_cached is None:
+            return PromptRouter._route(engine, self.query, self.history, kept)
+        decision: RoutingDecision = engine.decide_cached(self.evidence, kept)
+        return decision
 
 
 class PromptRouter:
@@ -113,6 +150,21 @@ class PromptRouter:
         """Route only (cached); raises on a router fault."""
         return self._route(self._engine, query, history, sticky)
 
+    def routed(self, query: str, history: Sequence[str] = ()) -> Routed:
+        """Route `query` once (cached), to decide it with and without a thread's kept modules:
+        `routed.decide(sticky)`, or `system_prompt(query, routed=routed, sticky=...)`. Raises
+        on a router fault."""
+        engine = self._engine
+        recent = recent_turns(history, engine.settings.history_turns)
+        start = time.perf_counter()
+        evidence = None
+        if engine.evidence_cached is not None:
+            gather = engine.evidence_cached
+            if len(query) + sum(map(len, recent)) > _MAX_CACHED_QUERY_CHARS:
+                gather = gather.__wrapped__  # not cached: the cache must not pin megabytes of user text
+            evidence = gather(query, recent)
+        return Routed(engine, query, recent, evidence, time.perf_counter() - start)
+
     @staticmethod
     def _route(engine: Engine, query: str, history: Sequence[str], sticky: Collection[str]) -> RoutingDecision:
         recent = recent_turns(history, engine.settings.history_turns)
@@ -146,16 +198,18 @@ class PromptRouter:
         dynamic: bool | None = None,
         sticky: Collection[str] = (),
         labels: Mapping[str, str] | None = None,
+        routed: Routed | None = None,
     ) -> PromptResult:
         """The system prompt for `query` (the latest user message). `history` holds earlier
         user messages, oldest first. `dynamic` overrides `use_dynamic_routing` for this call;
         `sticky` names modules the thread keeps whatever the routing says; `labels` are
-        passed through to observers (telemetry tags).
+        passed through to observers (telemetry tags); `routed` is `self.routed(query,
+        history)` when the caller has routed already (its engine then serves the request).
 
         Raises ContextError only when the caller omits a required variable or passes a value
         that is not a string or number (a bug in the caller, so it is not hidden); routing
         and building faults never raise."""
-        engine = self._engine
+        engine = self._engine if routed is None else routed.engine
         ctx = self._context(engine, context)
         full = engine.builder.full(ctx)
         labels = labels or {}
@@ -165,8 +219,11 @@ class PromptRouter:
             return result
         try:
             start = time.perf_counter()
-            decision = self._route(engine, query, history, sticky)
-            routed = time.perf_counter()
+            if routed is None:
+                decision = self._route(engine, query, history, sticky)
+            else:
+                decision, start = routed.decide(sticky), start - routed.seconds
+            decided = time.perf_counter()
             prompt = engine.builder.build(decision, ctx)
             built = time.perf_counter()
         except Exception as exc:
@@ -178,7 +235,7 @@ class PromptRouter:
                                   error=f"{type(exc).__name__}: {exc}", labels=labels)
             self._notify(result, exc)
             return result
-        result = PromptResult(prompt, decision, "dynamic", full.tokens, len(query), routed - start, built - routed,
+        result = PromptResult(prompt, decision, "dynamic", full.tokens, len(query), decided - start, built - decided,
                               labels=labels)
         self._notify(result)
         return result
@@ -200,7 +257,10 @@ class PromptRouter:
         return {"route": cache_stats(engine.route_cached), "build": engine.builder.cache_stats}
 
     def clear_caches(self) -> None:
-        self._engine.route_cached.cache_clear()
+        engine = self._engine
+        for cache in (engine.route_cached, engine.evidence_cached, engine.decide_cached):
+            if cache is not None:
+                cache.cache_clear()
 
     def reload_settings(self, settings: RouterSettings | None = None) -> None:
         """Apply changed settings without a restart; re-reads the environment and `.env` when
