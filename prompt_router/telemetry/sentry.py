@@ -12,6 +12,8 @@ SDK, whose own transport thread does the HTTP. A full queue drops (and counts) e
 
 The thread is started lazily, by the first event of the process that reports it, and again
 in a forked child: a router created before a pre-fork server forks its workers still reports.
+A forked child also gets a new client of its own (the parent's transport has its queue,
+locks and keep-alive sockets, which must not be shared) and fresh locks.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import queue
 import random
 import threading
 import time
+import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -39,6 +43,15 @@ from .scrub import scrub_event
 
 logger = logging.getLogger("prompt_router.telemetry")
 _STOP = object()
+_instances: weakref.WeakSet[SentryTelemetry] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for telemetry in list(_instances):
+        telemetry._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _package_version() -> str:
@@ -88,8 +101,10 @@ class SentryTelemetry(Observer):
         shutdown_timeout: float = 2.0,
         owns_client: bool = True,
         extra_tags: dict[str, str] | None = None,
+        client_factory: Callable[[], Any] | None = None,
     ) -> None:
         self.client = client
+        self._client_factory = client_factory  # makes this process's own client after a fork
         self.sample_rate = sample_rate
         self.traces_sample_rate = traces_sample_rate
         self.shutdown_timeout = shutdown_timeout
@@ -108,7 +123,14 @@ class SentryTelemetry(Observer):
         self._closed = False
         self._pid: int | None = None  # the process whose thread drains the queue
         self._start_lock = threading.Lock()
+        self._forked = False
         atexit.register(self.close)
+        _instances.add(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: fresh lock; the client is replaced when the child first reports."""
+        self._start_lock = threading.Lock()
+        self._forked = True
 
     def _ensure_thread(self) -> None:
         pid = os.getpid()
@@ -119,6 +141,9 @@ class SentryTelemetry(Observer):
                 return
             if self._pid is not None:  # a forked child: the parent's thread and queue are not ours
                 self._queue = queue.Queue(maxsize=self._queue_size)
+            if self._forked and self._owns_client and self._client_factory is not None:
+                # nor its client: never closed here, its sockets are the parent's too
+                self.client, self._forked = self._client_factory(), False
             thread = threading.Thread(target=self._drain, args=(self._queue,), name="prompt-router-telemetry", daemon=True)
             thread.start()
             self._pid = pid
@@ -138,7 +163,7 @@ class SentryTelemetry(Observer):
                 return cls(host, owns_client=False, **options)
         if settings.sentry_dsn is None:
             return None
-        return cls(make_client(settings), **options)
+        return cls(make_client(settings), client_factory=lambda: make_client(settings), **options)
 
     def apply_settings(self, settings: RouterSettings) -> None:
         """Sampling and rate limits apply at once (the DSN and queue size need a new client:
