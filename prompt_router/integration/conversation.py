@@ -115,8 +115,7 @@ class _Turn:
     routed: Routed | None  # None: the router failed, or the request is static
     kept: frozenset[str]  # modules this turn's own routing keeps
     loop: frozenset[str]  # modules governing the tools the current loop has called
-    call: Literal["record", "get", "none"]
-    override: bool  # the caller forced the arm with `dynamic=`
+    call: Literal["record", "get", "none"]  # the one store call this request makes
 
 
 class ConversationRouter:
@@ -380,7 +379,7 @@ class ConversationRouter:
                 kept = first.kept_modules if settings.sticky_threads else frozenset()
                 if self.route_tool_calls and conversation.tools_used:
                     loop = self._loop_modules(conversation.tools_used, first, router.library)
-        return _Turn(conversation, arm, routed, kept, loop, call, dynamic is not None)
+        return _Turn(conversation, arm, routed, kept, loop, call)
 
     def _loop_modules(self, tools_used: Sequence[str], decision: RoutingDecision, library: ModuleLibrary) -> frozenset[str]:
         """Modules governing the tools the loop has called, for tools no selected module covers
@@ -420,11 +419,12 @@ class ConversationRouter:
         conversation = turn.conversation
         result = router.system_prompt(conversation.query, history=conversation.history, context=context,
                                       dynamic=arm == "dynamic", sticky=sticky, labels=labels, routed=turn.routed)
-        blocks = self._blocks(result.prompt, sections, (turn.routed.engine if turn.routed else router.engine).builder.counter)
+        engine = turn.routed.engine if turn.routed is not None else router.engine  # the one that served
+        blocks = self._blocks(result.prompt, sections, engine.builder.counter)
         chosen = None
         if tools is not None:
             if settings.filter_tools and arm == "dynamic" and result.mode == "dynamic":
-                chosen = tuple(filter_tools(tools, result.decision.modules, router.library, self.always_on_tools))
+                chosen = tuple(filter_tools(tools, result.decision.modules, engine.library, self.always_on_tools))
             else:
                 chosen = tuple(tools)
         return PreparedPrompt(thread_id, blocks, result, arm, chosen)
