@@ -47,6 +47,7 @@ Position = Literal["start", "after_core", "before_response", "end"]
 POSITIONS: tuple[str, ...] = get_args(Position)
 BlockKind = Literal["core", "core_rest", "tools", "response", "host"]
 _T = TypeVar("_T")
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,9 @@ class ConversationRouter:
     ) -> PreparedPrompt:
         """Everything the provider request needs for this turn (or tool-loop step) of `thread_id`."""
         self._check(sections)
-        switches = None if dynamic is not None else self._guarded(self._read_switches, None)
+        switches = None
+        if dynamic is None:
+            switches = self._local_switches if self._switch_store is None else self._guarded(self._read_switches, None)
         turn = self._begin(thread_id, messages, dynamic, switches)
         state, killed = None, False
         if turn.call == "record":
@@ -368,7 +371,7 @@ class ConversationRouter:
             else:
                 percent = fleet.rollout_percent if fleet.rollout_percent is not None else settings.rollout_percent
                 arm, call = arm_for(thread_id, percent, settings.rollout_salt), "record"
-        routed, kept, loop = None, frozenset[str](), frozenset[str]()
+        routed, kept, loop = None, _NONE, _NONE
         if call != "none" or arm == "dynamic":
             try:
                 routed = router.routed(conversation.query, conversation.history)
@@ -376,7 +379,7 @@ class ConversationRouter:
             except Exception:
                 routed = None  # system_prompt meets the same fault, serves the full prompt and reports it
             else:
-                kept = first.kept_modules if settings.sticky_threads else frozenset()
+                kept = first.kept_modules if settings.sticky_threads else _NONE
                 if self.route_tool_calls and conversation.tools_used:
                     loop = self._loop_modules(conversation.tools_used, first, router.library)
         return _Turn(conversation, arm, routed, kept, loop, call)

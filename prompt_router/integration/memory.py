@@ -100,6 +100,8 @@ class MemoryThreadStore:
         if not new_modules and not new_delivered:
             return state  # the common case: a follow-up turn adds nothing
         room = self.max_modules - len(state.modules) - len(state.delivered)
+        if len(new_modules) + len(new_delivered) <= room:  # the common case: no bound reached
+            return replace(state, modules=state.modules.union(new_modules), delivered=state.delivered.union(new_delivered))
         added_modules = sorted(set(new_modules))[:max(room, 0)]
         room -= len(added_modules)
         added_delivered = sorted(set(new_delivered))[:max(room, 0)]

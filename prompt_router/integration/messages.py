@@ -27,7 +27,7 @@ MAX_TOOLS_READ = 64  # distinct tool names read from one loop: bounds the cost o
 
 def field(item: Any, name: str) -> Any:
     """`item[name]` for a mapping, `item.name` for an SDK object, else None."""
-    if isinstance(item, Mapping):
+    if type(item) is dict or isinstance(item, Mapping):  # a plain dict first: an ABC check costs more
         return item.get(name)
     return getattr(item, name, None)
 
