@@ -20,7 +20,7 @@ from typing import ClassVar
 import anthropic
 
 from prompt_router import RouterSettings
-from prompt_router.integration import ConversationRouter, HostSection, anthropic_messages, anthropic_system
+from prompt_router.integration import ConversationRouter, HostSection, anthropic_request
 
 MODEL = "claude-sonnet-5"
 
@@ -35,7 +35,8 @@ class FakeAnthropic(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         system_text = "".join(block["text"] for block in body["system"])
         headings = [line[2:] for line in system_text.splitlines() if line.startswith("# ")]
-        breakpoints = sum("cache_control" in block for block in body["system"])
+        blocks = [*body["system"], *(b for m in body["messages"] if isinstance(m["content"], list) for b in m["content"])]
+        breakpoints = sum("cache_control" in block for block in blocks)
         reply = {
             "id": "msg_local", "type": "message", "role": "assistant", "model": body["model"],
             "content": [{"type": "text", "text": f"(fake model) I was given: {', '.join(headings)}; "
@@ -106,8 +107,7 @@ class ThreadManager:
         knowledge = HostSection(f"Knowledge base, retrieved for this turn: {len(text)}-character query.", position="end")
         prepared = self.conversation.prepare(thread_id, messages, sections=[self.AGENT, knowledge],
                                              context={"current_date": dt.date.today().isoformat()})
-        reply = self.client.messages.create(model=MODEL, max_tokens=256, messages=anthropic_messages(messages),
-                                            system=anthropic_system(prepared, model=MODEL))
+        reply = self.client.messages.create(model=MODEL, max_tokens=256, **anthropic_request(prepared, messages, model=MODEL))
         self.conversation.record_provider_request(MODEL, prepared.tokens, tools=0)
         answer = reply.content[0].text
         messages.append({"role": "assistant", "content": answer})

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from .builder import BuiltPrompt, PromptBuilder
 from .cache import CacheStats, Memoized, memoize, text_bytes
@@ -25,7 +25,7 @@ from .errors import ContextError, PromptRouterError, RenderError, SettingsError
 from .library import ModuleLibrary, load_library
 from .observers import observers_from_settings, reconcile
 from .results import PromptResult, RouterObserver
-from .routing import Router, RoutingDecision, recent_turns, router_from_settings, static_decision
+from .routing import DecisionRule, Evidence, Router, RoutingDecision, recent_turns, router_from_settings, static_decision
 from .settings import RouterSettings
 from .tokens import TokenCounter
 
@@ -43,6 +43,26 @@ def _route_bytes(args: tuple[Any, ...], decision: RoutingDecision) -> int:
     return text_bytes((query, *recent, *kept)) + _DECISION_BYTES
 
 
+def _evidence_bytes(args: tuple[Any, ...], evidence: Evidence) -> int:
+    query, recent = args
+    return text_bytes((query, *recent)) + _DECISION_BYTES
+
+
+def _decide_bytes(args: tuple[Any, ...], decision: RoutingDecision) -> int:
+    return text_bytes(args[1]) + 2 * _DECISION_BYTES  # the evidence and the decision
+
+
+@runtime_checkable
+class EvidenceRouter(Protocol):
+    """A router that gathers evidence and leaves the decision to its `DecisionRule` (the
+    built-in ones): a thread's turn can then be decided with and without its kept modules
+    from one gathering of evidence."""
+
+    rule: DecisionRule
+
+    def evidence(self, query: str, history: Sequence[str] = ()) -> Evidence: ...
+
+
 @dataclass(frozen=True)
 class Engine:
     """Everything a request needs, made from one library and one set of settings."""
@@ -55,17 +75,23 @@ class Engine:
     required: frozenset[str]
     route_cached: Memoized[RoutingDecision]  # router.route over (query, recent turns, sticky), bounded in bytes
     known: frozenset[str] = frozenset()  # every variable a context may set
+    evidence_cached: Memoized[Evidence] | None = None  # evidence routers: over (query, recent turns)
+    decide_cached: Memoized[RoutingDecision] | None = None  # evidence routers: over (evidence, sticky)
 
     @classmethod
     def make(cls, library: ModuleLibrary, settings: RouterSettings, router: Router | None = None) -> Engine:
         router = router if router is not None else router_from_settings(library, settings)
         builder = PromptBuilder(library, TokenCounter(settings.encoding), cache_size=settings.build_cache_size,
                                 cache_bytes=settings.build_cache_max_bytes)
-        route = memoize(router.route, max_entries=settings.route_cache_size, max_bytes=settings.route_cache_max_bytes,
-                        size=_route_bytes)
+        entries, budget = settings.route_cache_size, settings.route_cache_max_bytes
+        route = memoize(router.route, max_entries=entries, max_bytes=budget, size=_route_bytes)
         required = frozenset(v.name for v in library.variables if v.required)
         known = frozenset(v.name for v in library.variables) | {"current_date"}
-        return cls(settings, library, router, builder, static_decision(library), required, route, known)
+        evidence = decide = None
+        if isinstance(router, EvidenceRouter):
+            evidence = memoize(router.evidence, max_entries=entries, max_bytes=budget, size=_evidence_bytes)
+            decide = memoize(router.rule.decide, max_entries=entries, max_bytes=budget, size=_decide_bytes)
+        return cls(settings, library, router, builder, static_decision(library), required, route, known, evidence, decide)
 
 
 def _unknown_context(unknown: Collection[str], known: Collection[str]) -> str:
@@ -77,6 +103,26 @@ def _unknown_context(unknown: Collection[str], known: Collection[str]) -> str:
         names.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
     return (f"context has unknown variable(s): {', '.join(names)}; the library declares: {', '.join(sorted(known))} "
             "(PROMPT_ROUTER_STRICT_CONTEXT=false ignores unknown ones)")
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A query routed once, bound to the engine that routed it: `decide(sticky)` gives the
+    decision for any set of kept modules without gathering the evidence again (a custom
+    router without separate evidence is asked again, through the route cache)."""
+
+    engine: Engine
+    query: str
+    history: tuple[str, ...]
+    evidence: Evidence | None
+    seconds: float  # spent gathering the evidence
+
+    def decide(self, sticky: Collection[str] = ()) -> RoutingDecision:
+        engine, kept = self.engine, frozenset(sticky)
+        if self.evidence is None or engine.decide_cached is None:
+            return PromptRouter._route(engine, self.query, self.history, kept)
+        decision: RoutingDecision = engine.decide_cached(self.evidence, kept)
+        return decision
 
 
 class PromptRouter:
@@ -138,6 +184,22 @@ class PromptRouter:
         """Route only (cached); raises on a router fault."""
         return self._route(self._engine, query, history, sticky)
 
+    def routed(self, query: str, history: Sequence[str] = ()) -> Routed:
+        """Route `query` once (cached), to decide it with and without a thread's kept modules:
+        `routed.decide(sticky)`, or `system_prompt(query, routed=routed, sticky=...)`. Raises
+        on a router fault."""
+        engine = self._engine
+        recent = recent_turns(history, engine.settings.history_turns)
+        start = time.perf_counter()
+        evidence = None
+        if engine.evidence_cached is not None:
+            if len(query) + sum(map(len, recent)) > _MAX_CACHED_QUERY_CHARS:
+                # not cached: the cache must not pin megabytes of user text
+                evidence = engine.evidence_cached.function(query, recent)
+            else:
+                evidence = engine.evidence_cached(query, recent)
+        return Routed(engine, query, recent, evidence, time.perf_counter() - start)
+
     @staticmethod
     def _route(engine: Engine, query: str, history: Sequence[str], sticky: Collection[str]) -> RoutingDecision:
         recent = recent_turns(history, engine.settings.history_turns)
@@ -173,17 +235,19 @@ class PromptRouter:
         dynamic: bool | None = None,
         sticky: Collection[str] = (),
         labels: Mapping[str, str] | None = None,
+        routed: Routed | None = None,
     ) -> PromptResult:
         """The system prompt for `query` (the latest user message). `history` holds earlier
         user messages, oldest first. `dynamic` overrides `use_dynamic_routing` for this call;
         `sticky` names modules the thread keeps whatever the routing says; `labels` are
-        passed through to observers (telemetry tags).
+        passed through to observers (telemetry tags); `routed` is `self.routed(query,
+        history)` when the caller has routed already (its engine then serves the request).
 
         Raises ContextError only when the caller omits a required variable, names one the
         library does not declare (unless `strict_context` is off), passes a value that is
         not a string or number, or one a template cannot render (a bug in the caller, so it
         is not hidden); routing and building faults never raise."""
-        engine = self._engine
+        engine = self._engine if routed is None else routed.engine
         ctx = self._context(engine, context)
         try:
             full = engine.builder.full(ctx)
@@ -198,8 +262,11 @@ class PromptRouter:
             return result
         try:
             start = time.perf_counter()
-            decision = self._route(engine, query, history, sticky)
-            routed = time.perf_counter()
+            if routed is None:
+                decision = self._route(engine, query, history, sticky)
+            else:
+                decision, start = routed.decide(sticky), start - routed.seconds
+            decided = time.perf_counter()
             prompt = engine.builder.build(decision, ctx)
             built = time.perf_counter()
         except Exception as exc:
@@ -211,7 +278,7 @@ class PromptRouter:
                                   error=f"{type(exc).__name__}: {exc}", labels=labels)
             self._notify(result, exc)
             return result
-        result = PromptResult(prompt, decision, "dynamic", full.tokens, len(query), routed - start, built - routed,
+        result = PromptResult(prompt, decision, "dynamic", full.tokens, len(query), decided - start, built - decided,
                               labels=labels)
         self._notify(result)
         return result
@@ -233,7 +300,10 @@ class PromptRouter:
         return {"route": engine.route_cached.stats(), "build": engine.builder.cache_stats}
 
     def clear_caches(self) -> None:
-        self._engine.route_cached.cache_clear()
+        engine = self._engine
+        for cache in (engine.route_cached, engine.evidence_cached, engine.decide_cached):
+            if cache is not None:
+                cache.cache_clear()
 
     def reload_settings(self, settings: RouterSettings | None = None) -> None:
         """Apply changed settings without a restart; re-reads the environment and `.env` when

@@ -56,6 +56,19 @@ class RouterSettings(BaseSettings):
     thread_state_ttl_seconds: float = Field(86_400.0, gt=0, description="a thread idle this long is forgotten")
     filter_tools: bool = Field(False, description="send only the tool definitions of selected modules (see docs)")
 
+    # Shared thread state, fleet-wide switches and live reload (docs/deployment.md).
+    state_url: SecretStr | None = Field(
+        None, description="redis://host:6379/0 shares thread state and switches between workers; unset = in this process")
+    state_key_prefix: str = Field("prompt-router:", description="prefix of every key in the shared store")
+    state_timeout_seconds: float = Field(0.1, gt=0, le=10, description="connect and reply timeout of the shared store")
+    state_retry_seconds: float = Field(
+        1.0, gt=0, le=300, description="after a store failure, route per request this long before trying again (doubles, up to 30 s)")
+    switch_refresh_seconds: float = Field(
+        0.5, ge=0, le=60, description="how old a worker's copy of the fleet-wide switches may be")
+    thread_state_max_modules: int = Field(256, ge=1, le=100_000, description="module ids one thread keeps at most")
+    library_watch_seconds: float = Field(
+        0.0, ge=0, le=3600, description="poll the library's files this often and reload it when they change; 0 = off")
+
     # Telemetry (docs/monitoring.md). No DSN: nothing is attached and nothing runs.
     sentry_dsn: SecretStr | None = Field(None, description="DSN of the GlitchTip/Sentry project; a secret, never logged")
     sentry_environment: str | None = Field(None, description="environment reported with events")
@@ -102,6 +115,16 @@ class RouterSettings(BaseSettings):
     def library_limits(self) -> LibraryLimits:
         """The size limits the library loader enforces."""
         return LibraryLimits(self.library_max_module_bytes, self.library_max_bytes, self.template_max_output_chars)
+
+    @field_validator("state_url")
+    @classmethod
+    def _check_state_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            # The message never quotes the value: it may hold a password.
+            raise ValueError("PROMPT_ROUTER_STATE_URL must start with redis://, rediss:// or unix://")
+        return value
 
     @field_validator("sentry_dsn")
     @classmethod

@@ -40,7 +40,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ..errors import ContextError
 from ..results import PromptResult
-from .conversation import ConversationRouter, HostSection, message_text
+from .conversation import ConversationRouter, HostSection
+from .messages import message_text
 
 logger = logging.getLogger("prompt_router")
 META_KEY = "prompt_router"  # ours, inside the request's metadata: LiteLLM carries it to the success event

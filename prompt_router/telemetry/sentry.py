@@ -15,6 +15,8 @@ in a forked child: a router created before a pre-fork server forks its workers s
 It holds the observer only weakly: a router that is dropped without `close()` stops its
 thread (and closes its client, whose transport thread goes too) when it is collected; at
 interpreter exit every observer still alive is closed, flushing within its shutdown timeout.
+A forked child also gets a new client of its own (the parent's transport has its queue,
+locks and keep-alive sockets, which must not be shared) and fresh locks.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import random
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -44,6 +47,14 @@ from .scrub import key_scrubber, scrub_event
 logger = logging.getLogger("prompt_router.telemetry")
 _STOP = object()
 _LIVE: weakref.WeakSet[SentryTelemetry] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for telemetry in list(_LIVE):
+        telemetry._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @atexit.register
@@ -128,8 +139,10 @@ class SentryTelemetry(Observer):
         shutdown_timeout: float = 2.0,
         owns_client: bool = True,
         extra_tags: dict[str, str] | None = None,
+        client_factory: Callable[[], Any] | None = None,
     ) -> None:
         self.client = client
+        self._client_factory = client_factory  # makes this process's own client after a fork
         self.sample_rate = sample_rate
         self.traces_sample_rate = traces_sample_rate
         self.provider_sample_rate = provider_sample_rate
@@ -149,10 +162,16 @@ class SentryTelemetry(Observer):
         self._closed = False
         self._pid: int | None = None  # the process whose thread drains the queue
         self._start_lock = threading.Lock()
+        self._forked = False
         # Collected without close(): stop the thread (if it ever ran) and the client's transport.
         self._finalizer: Any = weakref.finalize(self, _abandoned, self._queue, self.client, self._owns_client)
         self._finalizer.atexit = False  # exit is _close_live's, with a flush
         _LIVE.add(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: fresh lock; the client is replaced when the child first reports."""
+        self._start_lock = threading.Lock()
+        self._forked = True
 
     def _ensure_thread(self) -> None:
         pid = os.getpid()
@@ -161,9 +180,15 @@ class SentryTelemetry(Observer):
         with self._start_lock:
             if self._pid == pid:
                 return
+            forked = self._forked or self._pid is not None
+            if self._forked and self._owns_client and self._client_factory is not None:
+                # nor its client: never closed here, its sockets are the parent's too
+                self.client = self._client_factory()
+            self._forked = False
             if self._pid is not None:  # a forked child: the parent's thread and queue are not ours
                 self._queue = queue.Queue(maxsize=self._queue_size)
-                self._finalizer.detach()  # the finaliser must stop this process's queue
+            if forked:  # the finaliser must stop this process's queue and client
+                self._finalizer.detach()
                 self._finalizer = weakref.finalize(self, _abandoned, self._queue, self.client, self._owns_client)
                 self._finalizer.atexit = False
             thread = threading.Thread(target=_drain, args=(weakref.ref(self), self._queue),
@@ -187,7 +212,7 @@ class SentryTelemetry(Observer):
                 return cls(host, owns_client=False, **options)
         if settings.sentry_dsn is None:
             return None
-        return cls(make_client(settings), **options)
+        return cls(make_client(settings), client_factory=lambda: make_client(settings), **options)
 
     def apply_settings(self, settings: RouterSettings) -> None:
         """Sampling and rate limits apply at once (the DSN and queue size need a new client:

@@ -14,12 +14,15 @@ from prompt_router import PromptRouter, RouterSettings, bundled_library_dir, loa
 from prompt_router.integration import (
     ConversationRouter,
     HostSection,
-    ThreadStore,
+    HostTokenCache,
+    MemoryThreadStore,
     anthropic_messages,
+    anthropic_request,
     anthropic_system,
     arm_for,
     filter_tools,
     min_cacheable_tokens,
+    openai_explicit_breakpoints,
     openai_messages,
 )
 from prompt_router.telemetry.events import tags
@@ -86,15 +89,15 @@ def test_fallback_modules_do_not_stick_and_reset_forgets():
     second = conv.prepare("t", thread("hello!", "deploy the site"), context=DATE)
     assert "image_generation" not in second.decision.modules  # the fallback did not stick
     conv.reset_thread("t")
-    assert conv.threads.get("t") is None
+    assert conv.store.get("t") is None
 
 
 def test_thread_state_is_bounded_by_size_and_age():
     now = [0.0]
-    store = ThreadStore(max_threads=3, ttl_seconds=10, clock=lambda: now[0])
+    store = MemoryThreadStore(max_threads=3, ttl_seconds=10, clock=lambda: now[0])
     for i in range(5):
-        store.add_modules(f"t{i}", "dynamic", frozenset({"web_search"}))
-    assert len(store) == 3 and store.get("t0") is None and store.get("t4") is not None
+        store.record(f"t{i}", arm="dynamic", modules={"web_search"})
+    assert len(store) == 3 and store.get("t0") is None and store.get("t4") is not None and store.evicted == 2
     now[0] = 11
     assert store.get("t4") is None
 
@@ -187,7 +190,10 @@ def test_anthropic_sdk_sends_our_system_blocks_with_breakpoints(httpserver):
     assert "".join(block["text"] for block in system) == prepared.text
     assert [b.get("cache_control") for b in system] == [
         None, {"type": "ephemeral", "ttl": "1h"}, None, {"type": "ephemeral"}, None]  # core, agent, tools, response, kb
-    assert body["messages"][-1] == {"role": "user", "content": "now chart it"}
+    # the conversation's breakpoint: the last message's text, as a block carrying the mark
+    assert body["messages"][-1] == {"role": "user", "content": [
+        {"type": "text", "text": "now chart it", "cache_control": {"type": "ephemeral"}}]}
+    assert messages[-1] == {"role": "user", "content": "now chart it"}  # the caller's messages are untouched
 
 
 def test_openai_sdk_sends_one_system_message_starting_with_the_prefix(httpserver):
@@ -212,8 +218,13 @@ def _marks(system: list[dict]) -> list[int]:
 def test_breakpoint_budget_counts_the_hosts_own():
     prepared = conversation().prepare("t", [user("chart the sales and email it")], context=DATE)
     assert _marks(anthropic_system(prepared, model="claude-sonnet-5")) == [0, 2]
-    assert _marks(anthropic_system(prepared, model="claude-sonnet-5", host_breakpoints=3)) == [0]
+    # the conversation's breakpoint comes first: with one left, it gets it
+    assert _marks(anthropic_system(prepared, model="claude-sonnet-5", host_breakpoints=2)) == [0]
+    assert _marks(anthropic_system(prepared, model="claude-sonnet-5", host_breakpoints=3)) == []
+    assert _marks(anthropic_system(prepared, model="claude-sonnet-5", host_breakpoints=3, cache_conversation=False)) == [0]
     assert _marks(anthropic_system(prepared, model="claude-sonnet-5", host_breakpoints=4)) == []
+    assert "cache_control" in str(anthropic_messages([user("hi")], host_breakpoints=3))
+    assert "cache_control" not in str(anthropic_messages([user("hi")], host_breakpoints=4))
 
 
 def test_no_breakpoint_below_the_models_minimum():
@@ -284,3 +295,130 @@ def test_tool_filtering_follows_the_modules():
     assert off.tools == tuple(HOST_TOOLS)  # filtering is off by default
     on = conversation(filter_tools=True).prepare("t", [user("email the team")], tools=HOST_TOOLS, context=DATE)
     assert names(on.tools) == ["send_email", "company_lookup", "ask_user"]
+
+
+# --- the conversation's breakpoint ---------------------------------------------------------------
+
+
+def _all_marks(request: dict) -> list[str]:
+    blocks = list(request["system"]) + [b for m in request["messages"] if isinstance(m["content"], list) for b in m["content"]]
+    return [b["cache_control"].get("ttl", "5m") for b in blocks if "cache_control" in b]
+
+
+@pytest.mark.parametrize("dynamic", [True, False])
+def test_the_conversation_is_cached_in_static_and_dynamic_mode_alike(dynamic):
+    messages = thread("load q3.xlsx and total the sales", "now chart it", "and email it")
+    prepared = conversation().prepare("t", messages, context=DATE, dynamic=dynamic)
+    request = anthropic_request(prepared, messages, model="claude-sonnet-5")
+    last = request["messages"][-1]["content"][-1]
+    assert last == {"type": "text", "text": "and email it", "cache_control": {"type": "ephemeral"}}
+    assert len(_all_marks(request)) <= 4 and sum("cache_control" in str(m) for m in request["messages"]) == 1
+
+
+def test_conversation_breakpoint_ttls_keep_one_hour_entries_first():
+    messages = thread("load q3.xlsx and total the sales", "now chart it")
+    prepared = conversation().prepare("t", messages, sections=[SECTIONS[1]], context=DATE)
+    assert _all_marks(anthropic_request(prepared, messages, model="claude-sonnet-5", core_ttl="1h")) == ["1h", "5m", "5m"]
+    both = anthropic_request(prepared, messages, model="claude-sonnet-5", core_ttl="1h", conversation_ttl="1h")
+    assert _all_marks(both) == ["1h", "1h", "1h"]  # the routed entry between two 1-hour ones is 1-hour too
+    with pytest.raises(ValueError, match="1-hour cache entries"):
+        anthropic_request(prepared, messages, model="claude-sonnet-5", conversation_ttl="1h")
+
+
+def test_conversation_breakpoint_skips_blocks_that_cannot_carry_one_and_keeps_the_hosts():
+    thinking = {"role": "assistant", "content": [{"type": "text", "text": "plan"},
+                                                 {"type": "thinking", "thinking": "...", "signature": "s"}]}
+    out = anthropic_messages([user("hi"), thinking])
+    assert out[-1]["content"][0]["cache_control"] == {"type": "ephemeral"} and "cache_control" not in out[-1]["content"][1]
+    assert thinking["content"][0] == {"type": "text", "text": "plan"}  # copied, not changed
+    hosts = {"role": "user", "content": [{"type": "text", "text": "x", "cache_control": {"type": "ephemeral", "ttl": "1h"}}]}
+    assert anthropic_messages([hosts])[-1] == hosts  # the host's own mark stays, no second one
+    system_only = anthropic_messages([{"role": "system", "content": "s"}, user("")])
+    assert system_only == [user("")]  # only system messages are dropped; nothing to mark on an empty text
+
+
+def test_conversation_breakpoint_respects_the_models_minimum():
+    prepared = conversation().prepare("t", [user("logo pls")], context=DATE)
+    small = {"claude-sonnet-5": prepared.tokens + 10}
+    skipped = anthropic_request(prepared, [user("logo pls")], model="claude-sonnet-5", minimums=small)
+    assert "cache_control" not in str(skipped["messages"])  # certainly below the minimum: its slot goes to the system
+    long_turn = [user("logo pls " * 20)]
+    assert "cache_control" in str(anthropic_request(prepared, long_turn, model="claude-sonnet-5", minimums=small)["messages"])
+
+
+def test_openai_explicit_breakpoints_only_for_models_that_take_them():
+    assert [openai_explicit_breakpoints(m) for m in ("gpt-5.6", "gpt-5.6-mini", "openai/gpt-6", "gpt-5.5", "gpt-4o", "o3")] == [
+        True, True, True, False, False, False]
+    messages = [user("search the news about the ECB")]
+    prepared = conversation().prepare("t", messages, context=DATE)
+    assert openai_messages(prepared, messages, model="gpt-4o")[0] == {"role": "system", "content": prepared.text}
+    marked = openai_messages(prepared, messages, model="gpt-5.6", host_breakpoints=1)
+    assert "".join(p["text"] for p in marked[0]["content"]) == prepared.text
+    assert str(marked).count("prompt_cache_breakpoint") == 2  # 3 written besides the implicit one, 1 is the host's
+    assert "prompt_cache_breakpoint" in marked[-1]["content"][-1] and messages == [user("search the news about the ECB")]
+
+
+# --- bad input and bounds ------------------------------------------------------------------------
+
+
+def test_a_host_section_with_an_unknown_position_is_an_error_not_a_silent_drop():
+    for position in ("End", "middle", ""):
+        with pytest.raises(ValueError, match="HostSection.position must be one of 'start', 'after_core'"):
+            HostSection("RULES", position=position)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        HostSection(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="HostSection objects"):
+        conversation().prepare("t", [user("hi")], sections=["RULES"], context=DATE)  # type: ignore[list-item]
+
+
+def test_the_host_text_token_cache_is_bounded_in_bytes():
+    conv = conversation()
+    big = [HostSection(f"{i} " + "word " * 100_000, position="end") for i in range(5)]  # 500 kB each
+    for section in big:
+        conv.prepare("t", [user("hi")], sections=[section], context=DATE)
+    cache = conv._host_tokens
+    keys = [key for _, key in cache._entries]
+    assert len(keys) == 5 and all(isinstance(k, bytes) and len(k) == 16 for k in keys)  # digests, not the texts
+    again = conv.prepare("t", [user("hi")], sections=[big[0]], context=DATE)
+    assert again.blocks[-1].tokens == conv.router.builder.counter.count(big[0].text.strip())
+    small = HostTokenCache(max_entries=3)
+    for i in range(10):
+        small.counted(conv.router.builder.counter, f"text {i}")
+    assert len(small) == 3
+
+
+def test_thread_store_entries_are_bounded_whatever_the_ids():
+    store = MemoryThreadStore(max_threads=10, max_modules=3)
+    store.record("x" * 1_000_000, arm="dynamic", modules=["a", "b"])
+    [key] = store._entries
+    assert len(key) < 80 and store.get("x" * 1_000_000).modules == {"a", "b"}
+    state = store.record("x" * 1_000_000, arm="static", modules=["c", "d", "e"], delivered=["f"])
+    assert state.arm == "dynamic" and state.modules == {"a", "b", "c"} and state.delivered == frozenset()
+    with pytest.raises(ValueError):
+        store.record("t", arm="dynamic", modules=["m" * 500])
+    with pytest.raises(TypeError):
+        store.record("t", arm="dynamic", modules="web_search")
+
+
+@pytest.mark.parametrize("router_name", ["keyword", "hybrid"])
+def test_one_store_call_decides_exactly_as_routing_with_the_threads_earlier_modules(router_name):
+    """prepare routes without the thread's modules, records this turn's, and decides again
+    from the same evidence with all of them: the same decision as routing with the modules
+    the thread had before the turn (the one-call flow changes nothing but the I/O). One
+    reason may differ, both true: a dependency this turn requires that the thread also had
+    before says "required by ..." where routing with the earlier modules says "kept"."""
+    conv = conversation(router=router_name)
+    scripts = [FOLLOW_UP, ("hello!", "load q3.xlsx and chart it", "thanks", "now deploy the dashboard", "ok", "email it"),
+               ("write a poem", "search the news about it", "hmm", "make an image of it")]
+    for n, script in enumerate(scripts):
+        for k in range(1, len(script) + 1):
+            state = conv.store.get(f"s{n}")
+            before = state.modules if state else frozenset()
+            messages = thread(*script[:k])
+            decision = conv.prepare(f"s{n}", messages, context=DATE).decision
+            texts = [m["content"] for m in messages if m["role"] == "user"]
+            expected = conv.router.route(texts[-1], texts[:-1], sticky=before)
+            assert (decision.modules, decision.fallback, decision.no_tools) == (expected.modules, expected.fallback, expected.no_tools)
+            for module, reason in expected.reasons.items():
+                got = decision.reasons[module]
+                assert got == reason or (reason.kind, got.kind) == ("sticky", "required"), (module, got, reason)
