@@ -124,7 +124,7 @@ def simulate(threads: list[list[Turn]], provider: CachePricing, model: CostModel
     heapq.heapify(events)
     expiry: dict[tuple[object, ...], float] = {}
     bill = Bill()
-    minimum, step = provider.min_cacheable_tokens, provider.granularity_tokens
+    minimum, step = provider.min_tokens, provider.granularity
     while events:
         now, thread_id, k = heapq.heappop(events)
         turn = threads[thread_id][k]
@@ -158,13 +158,13 @@ def simulate(threads: list[list[Turn]], provider: CachePricing, model: CostModel
                 expiry[key] = now + provider.ttl_seconds
         # Explicit breakpoints bill the newly cached span at the write price; automatic
         # caching has no write premium.
-        written = max(cacheable) - hit if provider.breakpoints_only and cacheable and max(cacheable) > hit else 0
+        written = max(cacheable) - hit if provider.caching == "breakpoints" and cacheable and max(cacheable) > hit else 0
         base = total - hit - written
         bill.requests += 1
         bill.uncached_tokens += total
         bill.read_tokens += hit
         bill.write_tokens += written
-        bill.cost_units += base + written * provider.write_multiplier + hit * provider.read_multiplier
+        bill.cost_units += base + written * provider.write + hit * provider.read
     return bill
 
 

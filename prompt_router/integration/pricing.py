@@ -72,6 +72,7 @@ NO_CACHE = CachePricing("none", "No prompt caching", "none", read=1.0)
 
 PROVIDERS: dict[str, CachePricing] = {p.name: p for p in (
     ANTHROPIC, ANTHROPIC_1H, ANTHROPIC_OPUS_55, OPENAI_4O, OPENAI_41, OPENAI_5, OPENAI_56, DEEPSEEK, NO_CACHE)}
+PROVIDERS["openai"] = OPENAI_4O  # the A/B command line's short name for GPT-4o-era caching
 
 
 
