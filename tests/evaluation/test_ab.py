@@ -195,7 +195,7 @@ def test_ab_test_writes_reports_and_enforces_gates(tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert report["schema"] == "prompt-router.ab-report/1" and report["gates"]["passed"]
     assert set(report["by_category"]) == {"data", "ops", "chat"}
-    assert {r["provider"] for r in report["cache"]["scenarios"]} == {"anthropic", "openai"}
+    assert {r["provider"] for r in report["cache"]["scenarios"]} == {"anthropic", "openai-4o"}
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 4 and "http://" not in html and "https://" not in html
     assert "## Recall by module (B)" in (out / "report.md").read_text()
