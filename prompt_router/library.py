@@ -2,7 +2,7 @@
 
 Layout of a library directory::
 
-    library.yaml          optional: name, fallback, declared template variables
+    library.yaml          optional: name, fallback, declared template variables, small-talk words
     core/*.md             always sent (identity, workspace, rules)
     tools/*.md            one per capability, selected by the router
     response/*.md         always sent, last (output format)
@@ -35,6 +35,7 @@ import yaml
 
 from . import templating
 from .errors import LibraryError, Problem, RenderError
+from .normalize import tokens
 from .triggers import CompiledTrigger, Trigger, TriggerMatcher, compile_trigger
 
 GROUPS: tuple[str, ...] = ("core", "tools", "response")
@@ -105,9 +106,20 @@ class ModuleLibrary:
     variables: tuple[Variable, ...]
     matcher: TriggerMatcher = field(compare=False, repr=False)
     closure: dict[str, tuple[str, ...]] = field(compare=False, repr=False)
+    # Normalised words that make up small talk ("hi", "thanks", "ok"...): a message made of
+    # these alone needs no tool module (library.yaml `small_talk`).
+    small_talk: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     _by_id: dict[str, PromptModule] = field(init=False, compare=False, repr=False)
     _position: dict[str, int] = field(init=False, compare=False, repr=False)
+
+    def is_small_talk(self, text: str, max_words: int = 12) -> bool:
+        """Whether `text` is only small talk: one to `max_words` words, every one of them a
+        small-talk word of the library (punctuation and emoji aside)."""
+        if not self.small_talk:
+            return False
+        words = tokens(text[:400])  # small talk is short: a long message is not, whatever it holds
+        return 0 < len(words) <= max_words and all(w in self.small_talk for w in words)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {m.id: m for m in self.modules})
@@ -379,19 +391,28 @@ def _read_module(path: Path, group: str, reader: _Reader, out: _Collector) -> _D
                   valid=len(out.problems) == before)
 
 
-def _read_settings(root: Path, reader: _Reader, out: _Collector) -> tuple[str, FallbackMode, tuple[Variable, ...]]:
+@dataclass(frozen=True)
+class _Settings:
+    name: str
+    fallback: FallbackMode = "all"
+    variables: tuple[Variable, ...] = ()
+    small_talk: frozenset[str] = frozenset()
+
+
+def _read_settings(root: Path, reader: _Reader, out: _Collector) -> _Settings:
     path = root / _LIBRARY_FILE
     name: str = root.name
     fallback: FallbackMode = "all"
     variables: list[Variable] = []
+    small_talk: set[str] = set()
     if not os.path.lexists(path):
-        return name, fallback, ()
+        return _Settings(name)
     text = reader.read_text(path)
     if text is None:
-        return name, fallback, ()
+        return _Settings(name)
     parsed = _mapping(text, path, 1, out)
     if parsed is None:
-        return name, fallback, ()
+        return _Settings(name)
     for key, (value, line, _items) in parsed.items():
         if key == "name":
             if not isinstance(value, str) or not value:
@@ -417,9 +438,15 @@ def _read_settings(root: Path, reader: _Reader, out: _Collector) -> tuple[str, F
                     out.add(path, f"default of variable {var!r} must be a string", line, key)
                 else:
                     variables.append(Variable(var, str(spec.get("description", "")), spec.get("default")))
+        elif key == "small_talk":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                out.add(path, "must be a list of words or short phrases", line, key)
+                continue
+            for phrase in value:
+                small_talk.update(tokens(phrase))
         else:
-            out.add(path, "unknown key (allowed: name, fallback, variables)", line, key)
-    return name, fallback, tuple(sorted(variables, key=lambda v: v.name))
+            out.add(path, "unknown key (allowed: name, fallback, variables, small_talk)", line, key)
+    return _Settings(name, fallback, tuple(sorted(variables, key=lambda v: v.name)), frozenset(small_talk))
 
 
 def _find_line(body: str, needle: str, body_line: int) -> int:
@@ -548,8 +575,8 @@ def load_library(root: str | Path, limits: LibraryLimits | None = None) -> Modul
     for entry in sorted(root.iterdir()):
         if entry.is_dir() and entry.name not in GROUPS and not entry.name.startswith((".", "_")):
             out.add(entry, f"unexpected folder: a library has only {', '.join(GROUPS)}")
-    name, fallback, variables = _read_settings(root, reader, out)
-    declared = {v.name: v for v in variables}
+    settings = _read_settings(root, reader, out)
+    declared = {v.name: v for v in settings.variables}
 
     drafts: dict[str, _Draft] = {}
     for group in GROUPS:
@@ -599,13 +626,14 @@ def load_library(root: str | Path, limits: LibraryLimits | None = None) -> Modul
     ordered = tuple(sorted(compiled.values(), key=lambda m: (group_rank[m.group], m.order, m.id)))
     return ModuleLibrary(
         root=str(root),
-        name=name,
+        name=settings.name,
         version=_version(root, reader.contents),
-        fallback=fallback,
+        fallback=settings.fallback,
         modules=ordered,
-        variables=variables,
+        variables=settings.variables,
         matcher=TriggerMatcher(triggers, specs),
         closure=closure,
+        small_talk=settings.small_talk,
     )
 
 

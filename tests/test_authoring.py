@@ -166,7 +166,7 @@ def test_label_prefills_the_routers_guess_and_marks_it(tmp_path, capsys, clean_e
     err = capsys.readouterr().err
     assert code == EXIT_OK and "labelled 5 queries" in err and "1 duplicates skipped" in err
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["category"] for r in rows] == ["unreviewed:guess", "unreviewed:fallback", "unreviewed:guess",
+    assert [r["category"] for r in rows] == ["unreviewed:guess", "unreviewed:no-tools", "unreviewed:guess",
                                              "unreviewed:guess", "unreviewed:research"]
     assert "deployment" in rows[0]["needs"] and rows[1]["needs"] == []
     assert rows[3]["history"] == ["load q3.xlsx"] and "data_processing" in rows[3]["needs"]

@@ -197,10 +197,10 @@ def _keyword(**values) -> RouterSettings:
 
 def test_reload_applies_fallback_history_and_scan_limit():
     router = PromptRouter(_LIBRARY, settings=_keyword())
-    assert router.system_prompt("hello", context=DATE).decision.fallback  # library fallback: all
-    assert router.system_prompt("hello", context=DATE).decision.modules == _LIBRARY.ids
+    assert router.system_prompt("and that one?", context=DATE).decision.fallback  # library fallback: all
+    assert router.system_prompt("and that one?", context=DATE).decision.modules == _LIBRARY.ids
     router.reload_settings(_keyword(fallback="core"))
-    assert router.system_prompt("hello", context=DATE).decision.modules == _LIBRARY.always_ids
+    assert router.system_prompt("and that one?", context=DATE).decision.modules == _LIBRARY.always_ids
     history = ["deploy the flask app", "ok", "fine", "right", "go on"]
     assert "deployment" not in router.system_prompt("and then?", history=history, context=DATE).decision.modules
     router.reload_settings(_keyword(fallback="core", history_turns=5))  # history can grow, not only shrink

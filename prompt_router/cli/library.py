@@ -151,6 +151,8 @@ def _summary(result: PromptResult) -> str:
             f"router {decision.router}, mode {result.mode}")
     if result.mode == "error":
         return f"{line}\n[red]routing failed, the full prompt is sent: {result.error}[/red]"
+    if decision.small_talk:
+        return f"{line}\n[cyan]no tools needed: the message is small talk[/cyan]"
     if decision.no_tools:
         return f"{line}\n[cyan]no tools needed: the model judged that no tool module applies[/cyan]"
     if decision.fallback:

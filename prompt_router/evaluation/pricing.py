@@ -22,8 +22,22 @@ from ..integration.pricing import (
 
 OPENAI = OPENAI_4O  # the A/B command line's short name
 
-__all__ = ["ANTHROPIC", "OPENAI", "ANTHROPIC_1H", "ANTHROPIC_OPUS_55", "DEEPSEEK", "NO_CACHE", "OPENAI_4O", "OPENAI_5",
-           "OPENAI_41", "OPENAI_56", "PROVIDERS", "CachePricing", "CostModel", "TrafficModel"]
+__all__ = [
+    "ANTHROPIC",
+    "ANTHROPIC_1H",
+    "ANTHROPIC_OPUS_55",
+    "DEEPSEEK",
+    "NO_CACHE",
+    "OPENAI",
+    "OPENAI_4O",
+    "OPENAI_5",
+    "OPENAI_41",
+    "OPENAI_56",
+    "PROVIDERS",
+    "CachePricing",
+    "CostModel",
+    "TrafficModel",
+]
 
 
 @dataclass(frozen=True)

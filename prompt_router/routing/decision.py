@@ -69,7 +69,8 @@ class RoutingDecision:
     router: str
     matched_triggers: tuple[str, ...] = ()
     scores: Mapping[str, float] = field(default_factory=dict)  # learned routers: every class's score
-    no_tools: bool = False  # a learned router judged that the request needs no tool module
+    no_tools: bool = False  # judged to need no tool module (by the model, or as small talk)
+    small_talk: bool = False  # ... because the message is only small talk
 
     @property
     def tool_modules(self) -> tuple[str, ...]:
@@ -89,7 +90,9 @@ class RoutingDecision:
             "matched_triggers": list(self.matched_triggers),
             "router": self.router,
             "library_version": self.library_version,
-            **({"scores": {k: round(v, 4) for k, v in self.scores.items()}, "no_tools": self.no_tools} if self.scores else {}),
+            **({"scores": {k: round(v, 4) for k, v in self.scores.items()}} if self.scores else {}),
+            **({"no_tools": self.no_tools} if self.scores or self.no_tools else {}),
+            **({"small_talk": True} if self.small_talk else {}),
         }
 
 
@@ -105,6 +108,7 @@ class Evidence:
     hits: tuple[tuple[str, ModuleReason], ...] = ()
     scores: tuple[tuple[str, float], ...] = ()
     matched_triggers: tuple[str, ...] = ()
+    small_talk: bool = False  # the message is only the library's small-talk words
 
 
 def recent_turns(history: Sequence[_T], turns: int) -> tuple[_T, ...]:
@@ -172,14 +176,16 @@ class DecisionRule:
         3. a request is *placed* by a keyword match, by a model module scoring at or above the
            placement threshold, or by the thread's kept modules (stickiness); a module below
            it never cancels the fallback on its own;
-        4. "no tools needed" applies only when nothing at all was claimed;
+        4. "no tools needed" applies only when nothing at all was claimed: a message that is
+           only small talk (greetings, thanks, acknowledgements) needs no tools whatever the
+           model scores; otherwise the model's no-tools judgement decides;
         5. otherwise an unplaced request gets the fallback (the full prompt, or core);
         6. then the `requires` closure and the always-sent modules."""
         selected: dict[str, ModuleReason] = dict(evidence.hits)
         placed = bool(selected)
         thresholds = self.thresholds
-        no_tools = False
-        if evidence.scores:
+        no_tools = small_talk = evidence.small_talk and not selected
+        if evidence.scores and not small_talk:
             place = thresholds[PLACE]
             for module, score in evidence.scores:
                 if module != NONE and module not in selected and score >= thresholds.get(module, NEVER):
@@ -194,7 +200,7 @@ class DecisionRule:
             # The thread's modules are better context than "everything" or "nothing".
             for module_id in sorted(kept):
                 selected[module_id] = _STICKY
-            placed, no_tools = True, False
+            placed, no_tools, small_talk = True, False, False
         fallback = not placed and not no_tools
         if fallback:
             selected.update(self._fallback)
@@ -213,6 +219,7 @@ class DecisionRule:
             matched_triggers=evidence.matched_triggers,
             scores={k: round(v, 4) for k, v in evidence.scores},
             no_tools=no_tools,
+            small_talk=small_talk,
         )
 
 

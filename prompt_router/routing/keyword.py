@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection, Sequence
+from typing import Any
 
+from ..cache import ENTRY_OVERHEAD, memoize, text_bytes
 from ..library import FallbackMode, ModuleLibrary
 from ..normalize import clip
 from .decision import DecisionRule, Evidence, ModuleReason, RoutingDecision, first_reasons, recent_turns
+
+
+def _decision_bytes(args: tuple[Any, ...], decision: RoutingDecision) -> int:
+    hits, earlier, _small_talk, sticky = args
+    return ENTRY_OVERHEAD + 8 * (len(hits) + len(earlier)) + text_bytes(sticky) + 120 * len(decision.modules)
 
 
 class KeywordRouter:
@@ -34,8 +40,10 @@ class KeywordRouter:
         self._trigger_text = tuple(t.text for t in triggers)
         self._trigger_reason = tuple(ModuleReason("trigger", t.text) for t in triggers)
         self._history_reason = tuple(ModuleReason("history", t.text) for t in triggers)
-        # Bounded: the number of distinct trigger combinations seen in traffic is small.
-        self._decide = functools.lru_cache(maxsize=decision_cache_size)(self._decide_uncached)
+        # Bounded in entries and bytes: distinct trigger combinations are few, but the sticky
+        # sets that are part of the key come from the caller.
+        self._decide = memoize(self._decide_uncached, max_entries=decision_cache_size, max_bytes=8 * 1024 * 1024,
+                               size=_decision_bytes)
 
     @property
     def fallback_mode(self) -> FallbackMode:
@@ -51,17 +59,20 @@ class KeywordRouter:
         return tuple(self._scan(query)), earlier
 
     def evidence(self, query: str, history: Sequence[str] = ()) -> Evidence:
-        return self._evidence(*self.hits(query, history))
+        hits, earlier = self.hits(query, history)
+        return self._evidence(hits, earlier, not hits and self.library.is_small_talk(query))
 
-    def _evidence(self, hits: tuple[int, ...], earlier: tuple[int, ...]) -> Evidence:
+    def _evidence(self, hits: tuple[int, ...], earlier: tuple[int, ...], small_talk: bool) -> Evidence:
         module_of = self._trigger_module
         pairs = [(module_of[i], self._trigger_reason[i]) for i in hits]
         pairs += [(module_of[i], self._history_reason[i]) for i in earlier]
-        return Evidence(first_reasons(pairs), (), tuple(self._trigger_text[i] for i in hits))
+        return Evidence(first_reasons(pairs), (), tuple(self._trigger_text[i] for i in hits), small_talk)
 
     def route(self, query: str, history: Sequence[str] = (), sticky: Collection[str] = ()) -> RoutingDecision:
         hits, earlier = self.hits(query, history)
-        return self._decide(hits, earlier, frozenset(sticky))
+        small_talk = not hits and self.library.is_small_talk(query)
+        return self._decide(hits, earlier, small_talk, frozenset(sticky))
 
-    def _decide_uncached(self, hits: tuple[int, ...], earlier: tuple[int, ...], sticky: frozenset[str]) -> RoutingDecision:
-        return self.rule.decide(self._evidence(hits, earlier), sticky)
+    def _decide_uncached(self, hits: tuple[int, ...], earlier: tuple[int, ...], small_talk: bool,
+                         sticky: frozenset[str]) -> RoutingDecision:
+        return self.rule.decide(self._evidence(hits, earlier, small_talk), sticky)

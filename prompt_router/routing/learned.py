@@ -57,8 +57,8 @@ class LearnedRouter:
         scores = self.model.scores(clip(query, limit), [clip(turn, limit) for turn in history])
         if self.mode == "hybrid":
             keyword = self.keyword.evidence(query, history)
-            return Evidence(keyword.hits, tuple(scores.items()), keyword.matched_triggers)
-        return Evidence((), tuple(scores.items()))
+            return Evidence(keyword.hits, tuple(scores.items()), keyword.matched_triggers, keyword.small_talk)
+        return Evidence((), tuple(scores.items()), (), self.library.is_small_talk(query))
 
     def route(self, query: str, history: Sequence[str] = (), sticky: Collection[str] = ()) -> RoutingDecision:
         return self.rule.decide(self.evidence(query, history), sticky)

@@ -14,25 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from ..errors import ModelError
 from .decision import NONE, PLACE
-from .features import FeatureConfig, IntArray, Vectorizer
+from .features import FeatureConfig, FloatArray, Row, Vectorizer
 
 FORMAT = "prompt-router.learned-router/1"
-FloatArray = npt.NDArray[np.float64]
 MODES = ("hybrid", "learned")
 
 
-def score_rows(rows: Sequence[IntArray], weights: FloatArray, bias: FloatArray) -> FloatArray:
-    """Probabilities per class for each row of present columns (binary, L2-normalised)."""
+def score_rows(rows: Sequence[Row], weights: FloatArray, bias: FloatArray) -> FloatArray:
+    """Probabilities per class for each sparse row."""
     out = np.empty((len(rows), weights.shape[1]), dtype=np.float64)
-    for i, columns in enumerate(rows):
-        if len(columns):
-            out[i] = weights[columns].sum(axis=0) / np.sqrt(len(columns)) + bias
-        else:
-            out[i] = bias
+    for i, row in enumerate(rows):
+        out[i] = row.values @ weights[row.columns] + bias if len(row.columns) else bias
     return 1.0 / (1.0 + np.exp(-out))
 
 
@@ -109,6 +104,17 @@ def _parse(data: Mapping[str, Any], path: Path, library_version: str | None) -> 
         raise ModelError(f"{path}: field 'weights_float16_base64' holds {len(raw) // 2} weights, "
                          f"expected {len(vocabulary)} features x {len(classes)} classes")
     weights = np.frombuffer(raw, dtype=np.float16).astype(np.float64).reshape(len(vocabulary), len(classes))
+    idf: FloatArray | None = None
+    if "idf_float32_base64" in data:
+        try:
+            idf_raw = base64.b64decode(_field(data, path, "idf_float32_base64", str), validate=True)
+        except (binascii.Error, ValueError):
+            raise ModelError(f"{path}: field 'idf_float32_base64' is not valid base64") from None
+        if len(idf_raw) != len(vocabulary) * 4:
+            raise ModelError(f"{path}: field 'idf_float32_base64' must hold one value per feature")
+        idf = np.frombuffer(idf_raw, dtype=np.float32).astype(np.float64)
+        if not np.isfinite(idf).all() or (idf <= 0).any():
+            raise ModelError(f"{path}: field 'idf_float32_base64' must hold positive finite values")
     bias_list = _field(data, path, "bias", list)
     if len(bias_list) != len(classes) or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bias_list):
         raise ModelError(f"{path}: field 'bias' must hold one number per class")
@@ -126,5 +132,5 @@ def _parse(data: Mapping[str, Any], path: Path, library_version: str | None) -> 
                 raise ModelError(f"{path}: threshold {mode}.{cls} must be a number in (0, 1.01]")
         thresholds[mode] = {c: float(v) for c, v in table.items()}
     info = data.get("info", {})
-    return LearnedModel(version, name, tuple(classes), Vectorizer(vocabulary, config), weights, bias, thresholds,
+    return LearnedModel(version, name, tuple(classes), Vectorizer(vocabulary, config, idf), weights, bias, thresholds,
                         info if isinstance(info, dict) else {})

@@ -22,6 +22,8 @@ def to_json(model: LearnedModel) -> str:
         "features": model.vectorizer.config.as_dict(),
         "vocabulary": model.vectorizer.vocabulary,
         "weights_float16_base64": base64.b64encode(weights.tobytes()).decode(),
+        **({"idf_float32_base64": base64.b64encode(model.vectorizer.idf.astype(np.float32).tobytes()).decode()}
+           if model.vectorizer.idf is not None else {}),
         "bias": [round(float(b), 6) for b in model.bias],
         "thresholds": {mode: {k: round(float(v), 6) for k, v in t.items()} for mode, t in model.thresholds.items()},
         "info": dict(model.info),

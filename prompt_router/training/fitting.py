@@ -11,6 +11,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,11 +33,12 @@ from ..routing import (
     Vectorizer,
     features,
 )
-from ..routing.model import FloatArray, score_rows
+from ..routing.features import FloatArray
+from ..routing.model import score_rows
 from ..tokens import TokenCounter
 from .logistic import train_logistic
 
-GRID = tuple(round(float(x), 3) for x in np.linspace(0.02, 0.98, 49)) + (NEVER,)
+GRID = (0.002, 0.005, 0.01, *(round(float(x), 3) for x in np.linspace(0.02, 0.98, 49)), NEVER)
 
 
 @dataclass(frozen=True)
@@ -70,14 +72,21 @@ def _labels(examples: Sequence[Example], classes: list[str]) -> FloatArray:
     return y
 
 
-def fit_model(examples: Sequence[Example], classes: list[str], config: FeatureConfig, l2: float,
-              iterations: int) -> tuple[Vectorizer, FloatArray, FloatArray]:
+def fit_model(examples: Sequence[Example], classes: list[str], config: FeatureConfig,
+              c: float) -> tuple[Vectorizer, FloatArray, FloatArray]:
     documents = [features(ex.query, ex.history, config) for ex in examples]
     vectorizer = Vectorizer.fit(documents, config)
     rows = [vectorizer.row(doc) for doc in documents]
-    weights, bias = train_logistic(rows, _labels(examples, classes), len(vectorizer.vocabulary), l2=l2,
-                                   iterations=iterations)
+    weights, bias = train_logistic(rows, _labels(examples, classes), len(vectorizer.vocabulary), c=c)
     return vectorizer, weights, bias
+
+
+def _served_evidence(keyword: Evidence, scores: FloatArray, classes: Sequence[str], hybrid: bool) -> Evidence:
+    """The evidence the served router gathers for a case, with out-of-fold scores."""
+    values = tuple(zip(classes, map(float, scores)))
+    if hybrid:
+        return Evidence(keyword.hits, values, keyword.matched_triggers, keyword.small_talk)
+    return Evidence((), values, (), keyword.small_talk)
 
 
 class DecisionSimulator:
@@ -91,15 +100,14 @@ class DecisionSimulator:
         self.scores = scores
         keyword = KeywordRouter(library)
         self.evidence = [
-            Evidence(keyword.evidence(c.query, c.history).hits if mode == "hybrid" else (),
-                     tuple(zip(self.classes, map(float, row))))
+            _served_evidence(keyword.evidence(c.query, c.history), row, self.classes, mode == "hybrid")
             for c, row in zip(self.cases, scores)
         ]
-        self._hit_keys = [frozenset(m for m, _ in e.hits) for e in self.evidence]
+        self._hit_keys = [(frozenset(m for m, _ in e.hits), e.small_talk) for e in self.evidence]
         self._builder = PromptBuilder(library, TokenCounter())
         self.full = self._builder.full(REPLAY_CONTEXT).tokens
         self._tokens: dict[tuple[str, ...], int] = {}
-        self._modules: dict[tuple[frozenset[str], bytes], tuple[str, ...]] = {}
+        self._modules: dict[tuple[tuple[frozenset[str], bool], bytes], tuple[str, ...]] = {}
         self.parameters = [NONE, PLACE, *(c for c in self.classes if c != NONE)]  # what fitting searches
 
     def rule(self, thresholds: dict[str, float], shift: float = 0.0) -> DecisionRule:
@@ -138,14 +146,14 @@ class DecisionSimulator:
         return passed / n, reduction / n
 
 
-def fit_thresholds(sim: DecisionSimulator, target: float, passes: int = 4) -> dict[str, float]:
-    """Coordinate search over a grid: for each class in turn, the threshold with the most
-    savings that keeps recall at or above `target` (or the most recall if none does)."""
-    thresholds = {**dict.fromkeys(sim.classes, NEVER), PLACE: DEFAULT_PLACE}  # start from keyword-only + fallback
-    order = sim.parameters
+def _search(sim: DecisionSimulator, target: float, start: dict[str, float], passes: int) -> dict[str, float]:
+    """Coordinate search over a grid from `start`: for each parameter in turn, the value
+    with the most savings that keeps recall at or above `target` (or the most recall while
+    short of it), until nothing changes."""
+    thresholds = dict(start)
     for _ in range(passes):
         changed = False
-        for cls in order:
+        for cls in sim.parameters:  # the no-tools judgement first: it is the biggest lever
             best_key: tuple[bool, float, float] | None = None
             best_value = thresholds[cls]
             for value in GRID:
@@ -162,39 +170,85 @@ def fit_thresholds(sim: DecisionSimulator, target: float, passes: int = 4) -> di
     return thresholds
 
 
-def train(library: ModuleLibrary, cases: Sequence[Case], *, target_recall: float = 0.99, folds: int = 5,
-          config: FeatureConfig | None = None, l2: float = 1e-3, iterations: int = 300) -> LearnedModel:
+def fit_thresholds(sim: DecisionSimulator, target: float, passes: int = 4) -> dict[str, float]:
+    """Thresholds with the most savings at `target` recall (or the most recall if it cannot
+    be met): coordinate search from three starting points (keyword-only, cautious, eager),
+    keeping the best result, since one search can stop short of the target."""
+    starts = (
+        {**dict.fromkeys(sim.classes, NEVER), PLACE: DEFAULT_PLACE},
+        {**dict.fromkeys(sim.classes, 0.1), PLACE: 0.8},
+        {**dict.fromkeys(sim.classes, 0.5), PLACE: DEFAULT_PLACE},
+    )
+    best: tuple[bool, float] | None = None
+    chosen: dict[str, float] = dict(starts[0])
+    for start in starts:
+        thresholds = _search(sim, target, start, passes)
+        recall, reduction = sim.evaluate(thresholds)
+        key = (recall >= target, reduction if recall >= target else recall)
+        if best is None or key > best:
+            best, chosen = key, thresholds
+    return chosen
+
+
+def fold_assignment(cases: Sequence[Case], folds: int) -> list[int]:
+    """Cases of one source file share a fold, so out-of-fold scores measure how the model does
+    on wording it never saw; with fewer source files than folds, cases are split one by one.
+    Folds follow a hash of the file name (or case id): reproducible, order-independent."""
+    sources = {c.source for c in cases}
+    by_source = len(sources) >= folds
+    return [zlib.crc32((Path(c.source).name if by_source else c.id).encode()) % folds for c in cases]
+
+
+def per_source(sim: DecisionSimulator, thresholds: dict[str, float]) -> dict[str, dict[str, float]]:
+    """Recall and mean reduction of the served decisions, per source file."""
+    totals: dict[str, list[float]] = {}
+    for case, modules in zip(sim.cases, sim.decisions(thresholds)):
+        row = totals.setdefault(Path(case.source).name, [0.0, 0.0, 0.0])
+        chosen = set(modules)
+        row[0] += 1
+        row[1] += all(m in chosen for m in case.needs)
+        row[2] += 1 - sim.tokens(modules) / sim.full
+    return {name: {"cases": n, "recall": passed / n, "reduction": saved / n}
+            for name, (n, passed, saved) in sorted(totals.items())}
+
+
+def train(library: ModuleLibrary, cases: Sequence[Case], *, target_recall: float = 0.97, folds: int = 5,
+          config: FeatureConfig | None = None, c: float = 10.0) -> LearnedModel:
     config = config or FeatureConfig()
     # A class per module that has examples or is needed by some case (not e.g. `toolkit`,
     # which only ever comes in through `requires`), plus "no tools needed".
     classes = [m for m in library.tool_ids if library[m].examples or any(m in c.needs for c in cases)] + [NONE]
     base = library_examples(library, classes)
     labelled = [Example(c.query, c.history, c.needs, c.id) for c in cases]
-    fold_of = [zlib.crc32(c.id.encode()) % folds for c in cases]
+    fold_of = fold_assignment(cases, folds)
     oof = np.zeros((len(cases), len(classes)))
     for fold in range(folds):
         held = [i for i, f in enumerate(fold_of) if f == fold]
         if not held:
             continue
         train_set = base + [ex for ex, f in zip(labelled, fold_of) if f != fold]
-        vectorizer, weights, bias = fit_model(train_set, classes, config, l2, iterations)
+        vectorizer, weights, bias = fit_model(train_set, classes, config, c)
         oof[held] = score_rows([vectorizer.transform(cases[i].query, cases[i].history) for i in held], weights, bias)
     sim = DecisionSimulator(library, cases, oof, classes)
     thresholds = fit_thresholds(sim, target_recall)
     recall, reduction = sim.evaluate(thresholds)
     curve = [{"shift": s, "recall": r, "reduction": d} for s in SHIFTS for r, d in [sim.evaluate(thresholds, s)]]
-    keyword_recall, keyword_reduction = sim.evaluate(dict.fromkeys(classes, NEVER))
+    keyword = dict.fromkeys(classes, NEVER)
+    keyword_recall, keyword_reduction = sim.evaluate(keyword)
     learned_sim = DecisionSimulator(library, cases, oof, classes, mode="learned")
     learned_thresholds = fit_thresholds(learned_sim, target_recall)
     learned_recall, learned_reduction = learned_sim.evaluate(learned_thresholds)
-    vectorizer, weights, bias = fit_model(base + labelled, classes, config, l2, iterations)
+    vectorizer, weights, bias = fit_model(base + labelled, classes, config, c)
     info: dict[str, Any] = {
-        "technique": "one-vs-rest logistic regression on word 1-2-grams + char 3-5-grams (binary, L2-normalised)",
+        "technique": "one-vs-rest logistic regression (liblinear) on word 1-2-grams + char 3-5-grams, "
+                     "sublinear tf-idf, L2-normalised; thresholds fitted on out-of-fold scores, folds by source",
         "cases": len(cases), "library_examples": len(base), "folds": folds, "target_recall": target_recall,
+        "sources": sorted({Path(c.source).name for c in cases}),
         "out_of_fold": {"hybrid_recall": recall, "hybrid_reduction": reduction,
                         "learned_recall": learned_recall, "learned_reduction": learned_reduction,
                         "keyword_recall": keyword_recall, "keyword_reduction": keyword_reduction},
-        "curve": curve, "l2": l2, "iterations": iterations, "vocabulary": len(vectorizer.vocabulary),
+        "out_of_fold_by_source": {"hybrid": per_source(sim, thresholds), "keyword": per_source(sim, keyword)},
+        "curve": curve, "c": c, "vocabulary": len(vectorizer.vocabulary),
     }
     return LearnedModel(library.version, library.name, tuple(classes), vectorizer, weights, bias,
                         {"hybrid": thresholds, "learned": learned_thresholds}, info)

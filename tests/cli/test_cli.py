@@ -46,11 +46,13 @@ def test_route_stdin_one_json_object_per_line(capsys, monkeypatch):
     import io
 
     monkeypatch.setenv("PROMPT_ROUTER_ROUTER", "keyword")
-    monkeypatch.setattr(sys, "stdin", io.StringIO("deploy the app\nhello\n\nemail my landlord\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("deploy the app\nhello\n\nemail my landlord\nwhat about that one\n"))
     code, out, _ = cli(capsys, "route", "--stdin")
     rows = [json.loads(line) for line in out.splitlines()]
-    assert code == EXIT_OK and len(rows) == 4
-    assert "deployment" in rows[0]["modules"] and rows[1]["fallback"] and "communication" in rows[3]["modules"]
+    assert code == EXIT_OK and len(rows) == 5
+    assert "deployment" in rows[0]["modules"] and "communication" in rows[3]["modules"]
+    assert rows[1]["no_tools"] and rows[1]["small_talk"] and not rows[1]["fallback"]  # a greeting never falls back
+    assert rows[4]["fallback"]
 
 
 def test_route_human_output_names_modules_and_reasons(capsys):
@@ -59,11 +61,11 @@ def test_route_human_output_names_modules_and_reasons(capsys):
     assert "router hybrid, mode dynamic" in out and "no tools needed" not in out
 
 
-def test_route_human_output_says_when_the_model_judged_no_tools_or_fell_back(capsys, monkeypatch):
-    code, out, _ = cli(capsys, "route", "thanks, that was helpful!", *DATE)
-    assert code == EXIT_OK and "no tools needed: the model judged" in out and "fallback" not in out
+def test_route_human_output_says_why_no_tools_or_fallback(capsys, monkeypatch):
+    code, out, _ = cli(capsys, "route", "thanks, that was great!", *DATE)
+    assert code == EXIT_OK and "no tools needed: the message is small talk" in out and "fallback" not in out
     monkeypatch.setenv("PROMPT_ROUTER_ROUTER", "keyword")
-    code, out, _ = cli(capsys, "route", "thanks, that was helpful!", *DATE)
+    code, out, _ = cli(capsys, "route", "what do you reckon about that idea", *DATE)
     assert code == EXIT_OK and "router keyword" in out and "fallback: nothing placed the request" in out
     assert "every tool module is sent" in out
 

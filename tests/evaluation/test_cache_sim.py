@@ -9,7 +9,7 @@ from prompt_router.library import bundled_library_dir
 
 LIBRARY = load_library(bundled_library_dir())
 THREAD = [  # the first turn matches no trigger and falls back to the full prompt
-    "hello!", "plot sales.csv by month", "thanks, that's perfect", "now email it to the team", "great",
+    "hmm, where were we with this?", "plot sales.csv by month", "thanks, that's perfect", "now email it to the team", "great",
 ]
 
 

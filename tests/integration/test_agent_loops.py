@@ -82,12 +82,12 @@ def test_tool_calls_as_evidence_add_the_governing_modules_from_the_next_step():
     for n, name in enumerate(["web_search", "write_file", "read_file"]):
         messages += [{"role": "assistant", "content": [{"type": "tool_use", "id": f"t{n}", "name": name, "input": {}}]},
                      {"role": "user", "content": [{"type": "tool_result", "tool_use_id": f"t{n}", "content": "ok"}]}]
-    plain = conversation().prepare("a", messages, context=DATE).decision
+    plain = conversation(router="keyword").prepare("a", messages, context=DATE).decision
     assert not {"file_operations", "content_creation"} & set(plain.modules)  # the user text asks for neither
-    with_tools = conversation(route_tool_calls=True).prepare("b", messages, context=DATE).decision
+    with_tools = conversation(route_tool_calls=True, router="keyword").prepare("b", messages, context=DATE).decision
     # write_file is governed by both: both come (recall over savings); web_search was covered already
     assert set(with_tools.modules) - set(plain.modules) == {"file_operations", "content_creation"}
-    conv = conversation(route_tool_calls=True)
+    conv = conversation(route_tool_calls=True, router="keyword")
     sizes = [conv.prepare("c", messages[: 1 + 2 * k], context=DATE).tokens for k in range(4)]
     assert sizes[0] == sizes[1] < sizes[2] == sizes[3]  # grows once, after the first write_file, never shrinks
 

@@ -83,10 +83,10 @@ def test_sticky_modules_override_a_no_tools_judgement():
 
 
 def test_fallback_modules_do_not_stick_and_reset_forgets():
-    conv = conversation(fallback="all")
-    first = conv.prepare("t", [user("hello!")], context=DATE)
+    conv = conversation(fallback="all", router="keyword")
+    first = conv.prepare("t", [user("what about that one?")], context=DATE)
     assert first.decision.fallback and first.decision.modules == LIBRARY.ids
-    second = conv.prepare("t", thread("hello!", "deploy the site"), context=DATE)
+    second = conv.prepare("t", thread("what about that one?", "deploy the site"), context=DATE)
     assert "image_generation" not in second.decision.modules  # the fallback did not stick
     conv.reset_thread("t")
     assert conv.store.get("t") is None
@@ -293,7 +293,7 @@ def test_tool_filtering_follows_the_modules():
         "web_search", "send_email", "company_lookup"]
     off = conversation().prepare("t", [user("email the team")], tools=HOST_TOOLS, context=DATE)
     assert off.tools == tuple(HOST_TOOLS)  # filtering is off by default
-    on = conversation(filter_tools=True).prepare("t", [user("email the team")], tools=HOST_TOOLS, context=DATE)
+    on = conversation(filter_tools=True, router="keyword").prepare("t", [user("email the team")], tools=HOST_TOOLS, context=DATE)
     assert names(on.tools) == ["send_email", "company_lookup", "ask_user"]
 
 

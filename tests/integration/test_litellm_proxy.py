@@ -185,9 +185,10 @@ def test_thread_identity_from_metadata_and_no_system_message(stack, local):
     first, same_thread, other_thread = (r["body"]["messages"] for r in stack.provider.since(before))
     assert first[0]["role"] == "system" and first[1:] == [{"role": "user", "content": "plot sales.csv by month"}]
     assert first[0]["content"] == local.prepare("m-local", first[1:], context=DATE).text
-    # m-7 kept its module (stickiness); m-8 matched nothing and got the library's fallback, the full prompt
+    # m-7 kept its module (stickiness wins over small talk); m-8 is small talk: core + response only
     assert "# Data processing" in same_thread[0]["content"] and "# Image generation" not in same_thread[0]["content"]
-    assert other_thread[0]["content"] == local.router.full_prompt(DATE).text
+    assert other_thread[0]["content"] == local.router.system_prompt("great, thanks", context=DATE).text
+    assert "# Data processing" not in other_thread[0]["content"] and "# Response format" in other_thread[0]["content"]
 
 
 def test_a_fault_lets_the_request_through_unchanged_and_is_reported(stack):

@@ -263,3 +263,36 @@ def test_phrase_and_prefix_phrase_matching(tmp_path):
     assert "ml" in KeywordRouter(library).route("I was looking up machine learning courses").modules
     assert "ml" in KeywordRouter(library).route("the SALES-REPORTS are due").modules
     assert "ml" not in KeywordRouter(library, fallback="core").route("learning machine up look").modules
+
+
+GREETINGS = ["hello", "hi!", "hey there", "hi there", "good morning", "good evening!", "thanks", "thank you so much 🙏",
+             "thanks, that's perfect", "ok", "okay cool", "cheers mate", "bye for now", "see you later", "lol",
+             "great, thanks!", "who made you?", "what can you do?", "Hola, buenos días", "gracias", "Bonjour !",
+             "merci beaucoup", "Danke schön", "grazie mille", "obrigado", "привет", "спасибо", "ありがとう", "你好", "谢谢"]
+
+
+@pytest.mark.parametrize("router_kind", ["keyword", "hybrid"])
+def test_greetings_and_thanks_never_fall_back(bundled, router_kind):
+    from prompt_router import PromptRouter, RouterSettings
+
+    router = PromptRouter(bundled, settings=RouterSettings(_env_file=None, router=router_kind))
+    for text in GREETINGS:
+        decision = router.route(text)
+        assert decision.no_tools and decision.small_talk and not decision.fallback, text
+        assert decision.modules == bundled.always_ids, text
+
+
+def test_small_talk_needs_every_word_to_be_small_talk_and_yields_to_the_thread(bundled):
+    assert not bundled.is_small_talk("hi, what's the weather in Lisbon")
+    assert not bundled.is_small_talk("thanks, now email it to the team")
+    assert not bundled.is_small_talk("")
+    assert not bundled.is_small_talk("thanks " * 20)  # long messages are not small talk
+    router = KeywordRouter(bundled)
+    assert router.route("thanks!", sticky={"data_processing"}).modules != bundled.always_ids  # the thread's module stays
+    decision = router.route("thanks!", ["plot sales.csv by month"])  # a trigger in an earlier turn wins too
+    assert "data_processing" in decision.modules and not decision.no_tools
+
+
+def test_a_library_without_small_talk_words_has_none(small_library):
+    assert not small_library.small_talk and not small_library.is_small_talk("hello")
+    assert KeywordRouter(small_library).route("hello").fallback

@@ -51,12 +51,12 @@ def metered(bundled):
 def test_requests_modules_tokens_and_latency(metered):
     router, reader = metered
     results = [router.system_prompt(q, context=DATE) for q in
-               (SECRET_QUERY, "deploy it again", "hello there", "plot sales.csv by month")]
+               (SECRET_QUERY, "deploy it again", "and what about that one", "plot sales.csv by month")]
     router.system_prompt("deploy", context=DATE, dynamic=False)
     got = points(reader)
     requests = got["prompt_router.requests"]
     assert total(requests) == 5
-    assert total(requests, mode="dynamic", fallback=True) == 1  # "hello there" matches no trigger
+    assert total(requests, mode="dynamic", fallback=True) == 1  # "and what about that one" matches no trigger
     assert total(requests, mode="static") == 1
     selections = got["prompt_router.module.selections"]
     assert total(selections, module="deployment", reason="trigger") == 2
@@ -82,7 +82,7 @@ def test_no_tools_judgement_and_rollout_arm_are_attributes(bundled):
     router = PromptRouter(bundled, settings=RouterSettings(_env_file=None), observers=[OpenTelemetryMetrics(provider)])
     assert router.router.name == "hybrid"
     conversation = ConversationRouter(router)
-    prepared = conversation.prepare("t1", [{"role": "user", "content": "thanks, that was helpful!"}], context=DATE)
+    prepared = conversation.prepare("t1", [{"role": "user", "content": "thanks, that was great!"}], context=DATE)
     assert prepared.decision.no_tools
     got = points(reader)
     assert total(got["prompt_router.requests"], no_tools=True, arm="dynamic", router="hybrid") == 1
