@@ -109,9 +109,9 @@ class Vectorizer:
             return cls(vocabulary, config)
         n = len(documents)
         # smoothed idf, as scikit-learn computes it: log((1 + n) / (1 + df)) + 1
-        table = np.array([np.log((1 + n) / (1 + counts[f])) + 1.0 for f in vocabulary], dtype=np.float32)
+        raw = np.array([np.log((1 + n) / (1 + counts[f])) + 1.0 for f in vocabulary], dtype=np.float32)
         # float32, as the artefact stores it: the model in memory scores like the one loaded
-        table = table.astype(np.float64)
+        table: FloatArray = raw.astype(np.float64)
         return cls(vocabulary, config, table)
 
     def row(self, feature_list: Iterable[str]) -> Row:
