@@ -72,8 +72,12 @@ class Bill:
 class ProviderCache:
     """The cache state of one provider account, fed one request at a time (in time order)."""
 
-    def __init__(self, pricing: CachePricing) -> None:
+    def __init__(self, pricing: CachePricing, *, shared_ttl_scale: float = 1.0) -> None:
+        """`shared_ttl_scale` stretches the lifetime of entries that end within a request's
+        shared blocks (see `bill`): a simulation that serves a sample `f` of the threads uses
+        1/f, which keeps a shared entry's chance of being warm what it is at the full rate."""
         self.pricing = pricing
+        self.shared_ttl_scale = shared_ttl_scale
         self._expiry: dict[int, float] = {}
         self._prefix_ids: dict[tuple[int, Hashable], int] = {}
 
@@ -87,7 +91,12 @@ class ProviderCache:
             ids.append(parent)
         return ids
 
-    def bill(self, request: Request) -> Bill:
+    def _ttl(self, ttl: float, position: int, shared: int) -> float:
+        return ttl * self.shared_ttl_scale if position < shared else ttl
+
+    def bill(self, request: Request, shared: int = 0) -> Bill:
+        """Bill one request; its first `shared` blocks are reused across threads (tools and
+        system prompt), the rest are its own conversation."""
         pricing, blocks = self.pricing, request.blocks
         total = request.tokens
         bill = Bill(requests=1, tokens=total)
@@ -111,14 +120,14 @@ class ProviderCache:
                     hit = 0
             for i, tokens in enumerate(cumulative):
                 if tokens >= pricing.min_tokens:
-                    self._expiry[ids[i]] = now + pricing.ttl_seconds
+                    self._expiry[ids[i]] = now + self._ttl(pricing.ttl_seconds, i, shared)
             bill.read_tokens = hit
             bill.cost = hit * pricing.read + (total - hit)
             return bill
-        return self._bill_breakpoints(request, ids, cumulative, bill)
+        return self._bill_breakpoints(request, ids, cumulative, bill, shared)
 
     def _bill_breakpoints(self, request: Request, ids: list[int], cumulative: list[int],
-                          bill: Bill) -> Bill:
+                          bill: Bill, shared: int) -> Bill:
         pricing, blocks, now = self.pricing, request.blocks, request.time
         marks = [(i, b.mark or "5m") for i, b in enumerate(blocks) if b.mark is not None]
         if pricing.implicit_last_message and (not marks or marks[-1][0] != len(blocks) - 1):
@@ -141,7 +150,7 @@ class ProviderCache:
             size = cumulative[position]
             if size < pricing.min_tokens:
                 continue
-            ttl = long_ttl if mark == "1h" else pricing.ttl_seconds
+            ttl = self._ttl(long_ttl if mark == "1h" else pricing.ttl_seconds, position, shared)
             self._expiry[ids[position]] = max(self._expiry.get(ids[position], -1.0), now + ttl)  # written or refreshed
             if position <= hit_index:
                 continue
