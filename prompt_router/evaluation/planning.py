@@ -24,7 +24,7 @@ def fit_bundles(module_sets: Iterable[frozenset[str]], library: ModuleLibrary, b
     smallest when every request gets the smallest bundle that holds its modules (and the
     full library when none does). Deterministic: ties go to the library order."""
     sets = [frozenset(s) for s in module_sets]
-    tools = [m for m in library.tool_ids]
+    tools = list(library.tool_ids)
     counts = Counter(m for s in sets for m in s)
     order = sorted(tools, key=lambda m: (-counts[m], library.ids.index(m)))
     size = {m: builder.module_tokens(m, REPLAY_CONTEXT) for m in tools}
