@@ -196,17 +196,28 @@ class PromptBuilder:
         return self._render_cached(module_id, relevant)
 
     def _assemble(self, module_ids: tuple[str, ...], values: tuple[Hashable, ...]) -> BuiltPrompt:
+        # Checked here, on a cache miss only: a cached module order is known to be valid.
+        if len(set(module_ids)) != len(module_ids):
+            raise ValueError("a module id is repeated")
+        unknown = [m for m in module_ids if m not in self.library]
+        if unknown:
+            raise KeyError(f"unknown module(s): {', '.join(unknown)}")
         parts = tuple(self._module_part(m, values) for m in module_ids)
         prefix_len = 0
         for part, candidate in zip(parts, self._prefix_candidates):
             if part.module != candidate:
                 break
             prefix_len += 1
-        groups: dict[SegmentKind, list[Part]] = {"prefix": [], "core": [], "tools": [], "response": []}
+        # Segments are runs of consecutive parts of one kind, in the order built: in canonical
+        # order that is prefix, core, tools, response; an ordered build may differ.
+        runs: list[tuple[SegmentKind, list[Part]]] = []
         for index, part in enumerate(parts):
             kind: SegmentKind = "prefix" if index < prefix_len else part.group  # type: ignore[assignment]
-            groups[kind].append(part)
-        segments = tuple(_segment(kind, members) for kind, members in groups.items() if members)
+            if runs and runs[-1][0] == kind:
+                runs[-1][1].append(part)
+            else:
+                runs.append((kind, [part]))
+        segments = tuple(_segment(kind, members) for kind, members in runs)
         tokens = joined_tokens(parts)
         prefix = parts[:prefix_len]
         if prefix_len == len(parts):  # the prefix is everything: no separator after it
@@ -232,6 +243,19 @@ class PromptBuilder:
         else:
             ids = self.library.canonical(selection)
         return self._assemble_cached(ids, self._values(context or {}))
+
+    def build_ordered(self, module_ids: Sequence[str], context: Mapping[str, Any] | None = None) -> BuiltPrompt:
+        """Assemble these modules in exactly this order (a delivery policy's layout, e.g. core,
+        response, then a bundle's tool modules, so each bundle is a byte prefix of the next).
+        Parts are the same as in canonical builds and joined by the same separator, so the one
+        token rule holds in any order. Unknown or repeated ids are an error (KeyError, ValueError)."""
+        return self._assemble_cached(tuple(module_ids), self._values(context or {}))
+
+    def part(self, module_id: str, context: Mapping[str, Any] | None = None) -> Part:
+        """One module's text with its exact token counts (alone and followed by SEPARATOR),
+        rendered with `context` if it is a template: what a policy delivers outside the
+        system prompt."""
+        return self._module_part(module_id, self._values(context or {}))
 
     def full(self, context: Mapping[str, Any] | None = None) -> BuiltPrompt:
         """The full prompt: every module. What static mode sends."""

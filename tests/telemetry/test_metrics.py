@@ -81,7 +81,7 @@ def test_no_tools_judgement_and_rollout_arm_are_attributes(bundled):
     provider = MeterProvider(metric_readers=[reader])
     router = PromptRouter(bundled, settings=RouterSettings(_env_file=None), observers=[OpenTelemetryMetrics(provider)])
     assert router.router.name == "hybrid"
-    conversation = ConversationRouter(router)
+    conversation = ConversationRouter(router, policy="sticky")
     prepared = conversation.prepare("t1", [{"role": "user", "content": "thanks, that was helpful!"}], context=DATE)
     assert prepared.decision.no_tools
     got = points(reader)
