@@ -259,3 +259,24 @@ def test_the_hook_fails_open_in_process(bundled, caplog):
     # embeddings and other calls are not chat requests
     data = {"model": "m", "input": ["x"]}
     assert asyncio.run(hook.async_pre_call_hook(None, None, data, "aembedding")) == {"model": "m", "input": ["x"]}
+
+
+def test_the_hook_puts_attached_modules_in_the_conversation_and_picks_auto_by_the_model(bundled):
+    from prompt_router.integration import DeliveryPlan, PlanCell, Traffic
+
+    plan = DeliveryPlan(bundled.version, (), (PlanCell("anthropic", 600.0, 5.0, 0.0, "catalogue", {"catalogue": 0.1}),))
+    router = PromptRouter(bundled, settings=RouterSettings(_env_file=None, router="keyword"))
+    hook = PromptRouterCallback(ConversationRouter(router, plan=plan, traffic=Traffic(600.0, 5.0, 0.0)),
+                                LiteLLMSettings(_env_file=None))
+    messages = [{"role": "system", "content": HOST_SYSTEM}, {"role": "user", "content": "search the web for the ECB decision"}]
+    for model, policy in (("claude-sonnet-5", "catalogue"), ("my-proxy-alias", "static")):  # an alias names no model
+        data = {"model": model, "messages": list(messages), "metadata": {"thread_id": model}}
+        asyncio.run(hook.async_pre_call_hook(None, None, data, "acompletion"))
+        assert data["metadata"][META_KEY]["policy"] == policy and data["messages"][0]["role"] == "system"
+        user = data["messages"][1]["content"]
+        if policy == "catalogue":
+            assert "# Capability modules" in data["messages"][0]["content"] and HOST_SYSTEM in data["messages"][0]["content"]
+            assert user.startswith('<prompt-module id="toolkit">') and user.endswith("\n\nsearch the web for the ECB decision")
+        else:
+            assert user == "search the web for the ECB decision"
+    assert messages[1] == {"role": "user", "content": "search the web for the ECB decision"}  # the client's, untouched
