@@ -24,7 +24,7 @@ from ..errors import ModelError
 from ..library import ModuleLibrary
 from ..settings import RouterSettings
 from ._fork import reset_after_fork
-from .plan import PLAN_NAME, DeliveryPlan, PolicyName
+from .plan import PLAN_NAME, POLICIES, DeliveryPlan, PolicyName
 from .pricing import PROVIDERS, pricing_for_model
 from .traffic import Traffic, TrafficMeter
 
@@ -51,6 +51,10 @@ class Choice:
     policy: PolicyName
     reason: str  # a key of REASONS, or "configured" for a fixed policy
     bundles: tuple[tuple[str, ...], ...] = ()  # the plan's nested bundles (bundles policy)
+
+
+# The policies that need no plan, as chosen by configuration.
+_FIXED: dict[str, Choice] = {p: Choice(p, "configured") for p in POLICIES if p != "bundles"}
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,9 @@ class PolicyChooser:
     def choose(self, configured: str, settings: RouterSettings, library: ModuleLibrary, model: str | None = None) -> Choice:
         """The policy for a new thread going to `model` (default: the `model` setting):
         `configured` itself, or auto's choice; bundles need the plan's bundles."""
-        if configured != "auto" and configured != "bundles":
-            return Choice(configured, "configured")  # type: ignore[arg-type]
+        fixed = _FIXED.get(configured)
+        if fixed is not None:
+            return fixed
         model = model or settings.model
         family = settings.delivery_pricing or ""
         key = (configured, model or "", family, library.version)

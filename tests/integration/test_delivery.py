@@ -385,3 +385,25 @@ def test_aprepare_and_aload_module_deliver_as_their_sync_twins(redis_server, pre
     assert [(p.text, p.attachments) for p in served] == [(p.text, p.attachments) for p in expected]
     assert loaded["content"] == local.load_module("t", "browser", context=DATE).text
     assert conv.thread_state("t") == local.thread_state("t")
+
+
+def test_host_sections_keep_their_places_in_every_layout():
+    from prompt_router.integration import HostSection
+
+    sections = [HostSection("HOST-START", position="start"), HostSection("HOST-AGENT", stable=True),
+                HostSection("HOST-BEFORE-RESPONSE", position="before_response"), HostSection("HOST-END", position="end")]
+    orders = {
+        "catalogue": ["HOST-START", "# Identity", "HOST-AGENT", "# Capability modules", "HOST-BEFORE-RESPONSE",
+                      "# Response format", "HOST-END"],
+        "bundles": ["HOST-START", "# Identity", "HOST-AGENT", "HOST-BEFORE-RESPONSE", "# Response format", "# Web search",
+                    "HOST-END"],
+        "sticky": ["HOST-START", "# Identity", "HOST-AGENT", "# Web search", "HOST-BEFORE-RESPONSE", "# Response format",
+                   "HOST-END"],
+    }
+    for policy, order in orders.items():
+        prepared = conversation(policy).prepare("t", [user("search the web for the ECB decision")], sections=sections,
+                                                context=DATE)
+        positions = [prepared.text.index(marker) for marker in order]
+        assert positions == sorted(positions), policy
+        assert prepared.tokens == tokens(prepared.text) and all(b.tokens == tokens(b.text) for b in prepared.blocks)
+        assert prepared.text.endswith("HOST-END")
