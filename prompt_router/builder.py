@@ -162,6 +162,8 @@ class PromptBuilder:
                                         size=_prompt_bytes)
         self._render_cached = memoize(self._render, max_entries=max(cache_size, 16), max_bytes=cache_bytes // 4,
                                       size=_part_bytes)
+        self._full_tokens_cached = memoize(self._full_tokens, max_entries=max(cache_size, 16), max_bytes=cache_bytes // 64,
+                                           size=lambda args, _: text_bytes(args[0]) + 64)
 
     def _part(self, module_id: str, text: str) -> Part:
         group = self.library[module_id].group
@@ -256,6 +258,14 @@ class PromptBuilder:
         rendered with `context` if it is a template: what a policy delivers outside the
         system prompt."""
         return self._module_part(module_id, self._values(context or {}))
+
+    def full_tokens(self, context: Mapping[str, Any] | None = None) -> int:
+        """Tokens of the full prompt, without assembling it (the one token rule)."""
+        tokens: int = self._full_tokens_cached(self._values(context or {}))
+        return tokens
+
+    def _full_tokens(self, values: tuple[Hashable, ...]) -> int:
+        return joined_tokens([self._module_part(m, values) for m in self._all_ids])
 
     def full(self, context: Mapping[str, Any] | None = None) -> BuiltPrompt:
         """The full prompt: every module. What static mode sends."""

@@ -270,14 +270,17 @@ class PromptRouter:
         engine = self._engine if routed is None else routed.engine
         ctx = self._context(engine, context)
         try:
-            full = engine.builder.full(ctx)
+            # The full prompt's size without assembling it: a routed request never sends it, and
+            # a large library's full prompt is too big for the build cache to keep.
+            full_tokens = engine.builder.full_tokens(ctx)
         except RenderError as exc:
             # Every template rendered at load with defaults or placeholders, so a failure now
             # comes from the caller's values (e.g. one too long for template_max_output_chars).
             raise ContextError(f"the context cannot be rendered: {exc}") from None
         labels = labels or {}
         if not (self.use_dynamic_routing if dynamic is None else dynamic):
-            result = PromptResult(full, engine.static, "static", full.tokens, len(query), labels=labels,
+            full = engine.builder.full(ctx)
+            result = PromptResult(full, engine.static, "static", full_tokens, len(query), labels=labels,
                                   extra_tokens=extra_tokens, thread=thread)
             self._notify(result)
             return result
@@ -295,12 +298,13 @@ class PromptRouter:
             # a template filter), and log lines travel (e.g. into the host's Sentry breadcrumbs).
             # The caller gets the whole message in `result.error`.
             logger.warning("prompt-router: routing failed (%s), sending the full prompt", type(exc).__name__)
-            result = PromptResult(full, engine.static, "error", full.tokens, len(query),
+            full = engine.builder.full(ctx)
+            result = PromptResult(full, engine.static, "error", full_tokens, len(query),
                                   error=f"{type(exc).__name__}: {exc}", labels=labels, extra_tokens=extra_tokens,
                                   thread=thread)
             self._notify(result, exc)
             return result
-        result = PromptResult(prompt, decision, "dynamic", full.tokens, len(query), decided - start, built - decided,
+        result = PromptResult(prompt, decision, "dynamic", full_tokens, len(query), decided - start, built - decided,
                               labels=labels, extra_tokens=extra_tokens, thread=thread)
         self._notify(result)
         return result

@@ -125,3 +125,8 @@ def test_an_ordered_build_rejects_unknown_and_repeated_ids(builder):
         builder.build_ordered((*core, "nonexistent"), DATE)
     with pytest.raises(ValueError, match="repeated"):
         builder.build_ordered((*core, "toolkit", "toolkit"), DATE)
+
+
+def test_the_full_prompts_size_is_known_without_assembling_it(builder):
+    for context in (DATE, {**DATE, "workspace_root": "/srv/ws/42"}):
+        assert builder.full_tokens(context) == builder.full(context).tokens
