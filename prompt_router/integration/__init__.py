@@ -4,7 +4,7 @@ Redis), fleet-wide switches, provider formats, tool filtering, rollout, live lib
 
 from .auto import REASONS, Choice, PolicyChooser
 from .conversation import ConversationRouter, HostSection, HostTokenCache, PreparedPrompt, SystemBlock, store_from_settings
-from .delivery import LOAD_MODULE_TOOL, Attachment, Catalogue, Delivery, deliver, read_pin
+from .delivery import LOAD_MODULE_TOOL, Attachment, Catalogue, Delivery, deliver, read_pin, to_record
 from .loading import LoadCall, LoadedModule, load_module_tool, read_load_call
 from .memory import MemoryThreadStore
 from .messages import Conversation, message_text, read_conversation, tool_calls
@@ -88,6 +88,7 @@ __all__ = [
     "rollout_bucket",
     "store_from_settings",
     "thread_key",
+    "to_record",
     "tool_calls",
     "tool_name",
     "with_attachments",

@@ -47,11 +47,10 @@ from .delivery import (
     Layout,
     Layouts,
     attachment_open,
-    choose_bundle,
     deliver,
     make_catalogue,
-    pin,
     read_pin,
+    to_record,
 )
 from .loading import LoadedModule, read_load_call
 from .memory import MemoryThreadStore
@@ -504,13 +503,9 @@ class ConversationRouter:
                 loop = self._loop_modules(conversation.tools_used, first, router.library)
         library = routed.engine.library if routed is not None else router.library
         choice = self.chooser.choose(self.policy or settings.delivery_policy, settings, library, model)
-        bundle = None
-        if choice.policy == "bundles":
-            bundle = choose_bundle(choice.bundles, kept, first is None or first.fallback)
-        turn_index = conversation.turn_index
-        delivered = frozenset(f"{m}@{turn_index}" for m in kept) if turn_index >= 0 else _NONE
-        return _Turn(conversation, arm, dynamic is not None, routed, first, kept, loop, call, choice,
-                     pin(choice.policy, bundle), delivered)
+        proposed, delivered = to_record(choice.policy, choice.bundles, kept, first is None or first.fallback,
+                                        conversation.turn_index)
+        return _Turn(conversation, arm, dynamic is not None, routed, first, kept, loop, call, choice, proposed, delivered)
 
     def _loop_modules(self, tools_used: Sequence[str], decision: RoutingDecision, library: ModuleLibrary) -> frozenset[str]:
         """Modules governing the tools the loop has called, for tools no selected module covers

@@ -241,6 +241,18 @@ def attachments(state: ThreadState | None, carried: Sequence[str], needed: Colle
     return _in_order(placed, library)
 
 
+def to_record(policy: PolicyName, bundles: Sequence[Sequence[str]], needed: frozenset[str], fallback: bool,
+              turn: int) -> tuple[str, frozenset[str]]:
+    """What a request records, before the thread's state is known: the policy a new thread
+    starts with (bundles: with the bundle its first turn needs), and this turn's modules as
+    deliveries at this turn. The store keeps the first of each (a thread's policy is set
+    once, a module is delivered once), so only a new thread's pin and a module's first need
+    count; every policy records them, so a thread keeps its deliveries whatever it is served."""
+    bundle = choose_bundle(bundles, needed, fallback) if policy == "bundles" else None
+    delivered = frozenset(f"{m}@{turn}" for m in needed) if turn >= 0 and needed else frozenset()
+    return pin(policy, bundle), delivered
+
+
 def deliver(policy: PolicyName, *, layouts: Layouts, library: ModuleLibrary, state: ThreadState | None,
             needed: frozenset[str], loop: frozenset[str], turn: int, sticky_threads: bool,
             bundle: Sequence[str] = ()) -> Delivery:
