@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -177,8 +178,11 @@ def test_openai_caches_in_128_token_steps_without_write_premium():
 
 
 def _ab(*args: str) -> subprocess.CompletedProcess[str]:
+    # The cache simulation serves the dynamic arm through ConversationRouter with the arm's
+    # settings: pinned to sticky routing, which these reports describe.
+    env = {**os.environ, "PROMPT_ROUTER_DELIVERY_POLICY": "sticky"}
     return subprocess.run([sys.executable, "-m", "prompt_router.cli", "ab-test", *args],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
 
 
 def test_ab_test_writes_reports_and_enforces_gates(tmp_path):

@@ -18,7 +18,7 @@ def _case(i: int, query: str) -> Case:
 
 
 def test_simulated_threads_are_what_the_conversation_router_serves():
-    settings = RouterSettings(_env_file=None, router="keyword")
+    settings = RouterSettings(_env_file=None, router="keyword", delivery_policy="sticky")
     arm = Arm("B", PromptRouter(LIBRARY, settings=settings), True)
     simulated = thread_turns(conversation_for(arm, sticky=True), "t", [_case(i, q) for i, q in enumerate(THREAD)])
     direct = ConversationRouter(PromptRouter(LIBRARY, settings=settings))
