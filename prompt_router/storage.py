@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -26,11 +26,16 @@ def write_all_atomic(texts: Mapping[Path, str]) -> None:
     try:
         for path, content in data.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            staged.append((Path(temporary), path))
+            temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+            # not mkstemp: its 0600 would make every rewritten artefact private; 0666 less the
+            # umask (applied by the kernel) is what an ordinary write gives, the old mode wins
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            staged.append((temporary, path))
             with os.fdopen(handle, "wb") as out:
                 out.write(content)
                 out.flush()
+                with contextlib.suppress(FileNotFoundError):
+                    temporary.chmod(path.stat().st_mode & 0o777)
                 os.fsync(out.fileno())
         while staged:
             staged_file, target = staged[0]
@@ -40,3 +45,4 @@ def write_all_atomic(texts: Mapping[Path, str]) -> None:
         for staged_file, _ in staged:
             with contextlib.suppress(FileNotFoundError):
                 staged_file.unlink()
+

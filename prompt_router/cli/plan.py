@@ -44,6 +44,9 @@ def register(sub: Any) -> None:
     p.add_argument("--threads", type=positive_int, default=200, help="distinct threads built from the cases (default 200)")
     p.add_argument("--check", action="store_true",
                    help="also serve auto on the grid and between its points; exit 1 if it ever costs more than static")
+    p.add_argument("--verify", metavar="PLAN",
+                   help="make no plan: check an existing one (auto on and between the grid's points; exit 1 if it "
+                        "ever costs more than static)")
     p.add_argument("--rows", metavar="FILE", help="write every simulated row as JSON (for reports)")
     p.set_defaults(func=cmd_plan)
 
@@ -57,17 +60,21 @@ def cmd_plan(args: argparse.Namespace) -> int:
         raise UsageError("no cases to build threads from")
     providers = tuple(PROVIDERS[name] for name in args.providers)
     spec = GridSpec(providers, rates=tuple(args.rates), threads=args.threads, measured_requests=args.requests)
-    say = _progress(len(spec.profiles) * len(providers) * len(spec.rates))
-    rows = cost_grid(router, cases, spec, say)
-    builder = PromptBuilder(router.library, TokenCounter(settings.encoding))
-    bundles = fit_bundles(routed_module_sets(router, cases), router.library, builder)
-    plan = make_plan(router.library, rows, bundles)
-    out = Path(args.out) if args.out else Path(router.library.root) / PLAN_NAME
-    write_atomic(out, plan.to_json() + "\n")
-    _summary(plan)
-    print(f"wrote {out}")
+    rows: list[dict[str, Any]] = []
+    if args.verify:
+        plan = DeliveryPlan.load(args.verify, router.library.version)
+    else:
+        say = _progress(len(spec.profiles) * len(providers) * len(spec.rates))
+        rows = cost_grid(router, cases, spec, say)
+        builder = PromptBuilder(router.library, TokenCounter(settings.encoding))
+        bundles = fit_bundles(routed_module_sets(router, cases), router.library, builder)
+        plan = make_plan(router.library, rows, bundles)
+        out = Path(args.out) if args.out else Path(router.library.root) / PLAN_NAME
+        write_atomic(out, plan.to_json() + "\n")
+        _summary(plan)
+        print(f"wrote {out}")
     failures: list[str] = []
-    if args.check:
+    if args.check or args.verify:
         check = GridSpec(providers, rates=(*spec.rates, *BETWEEN_RATES), profiles=(*PROFILES.values(), *BETWEEN_PROFILES),
                          policies=(POLICIES["static"],), threads=args.threads, measured_requests=args.requests)
         say = _progress(len(check.profiles) * len(providers) * len(check.rates))
