@@ -23,6 +23,7 @@ policy, would make every percentage smaller (by 2-3x at typical output lengths).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -98,6 +99,7 @@ class Template:
         return (self.routed_tokens + prior) * read + newest
 
 
+@functools.lru_cache(maxsize=8192)  # a thread's messages are keyed again on every later request
 def _key(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
@@ -206,14 +208,16 @@ def thread_templates(conversation: ConversationRouter, thread_id: str, cases: Se
 
 
 def make_threads(sample: Sequence[Case], length: int, count: int) -> list[list[Case]]:
-    """`count` threads of `length` same-category cases, walking each category cyclically."""
+    """`count` threads of `length` same-category cases, walking each category cyclically.
+    The first cases of the threads are spread evenly over the sample, so every case file and
+    category seeds its share of threads however few are asked for."""
     ordered = sorted(sample, key=lambda c: (c.source, c.line, c.id))
     by_category: dict[str, list[Case]] = defaultdict(list)
     for case in ordered:
         by_category[case.category].append(case)
     threads = []
     for t in range(count):
-        seed = ordered[t % len(ordered)]
+        seed = ordered[t * len(ordered) // count if count < len(ordered) else t % len(ordered)]
         group = by_category[seed.category]
         start = group.index(seed)
         threads.append([group[(start + k) % len(group)] for k in range(length)])
