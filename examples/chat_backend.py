@@ -20,7 +20,7 @@ from typing import ClassVar
 import anthropic
 
 from prompt_router import RouterSettings
-from prompt_router.integration import ConversationRouter, HostSection, anthropic_request
+from prompt_router.integration import ConversationRouter, HostSection, anthropic_request, load_module_tool
 
 MODEL = "claude-sonnet-5"
 
@@ -105,9 +105,12 @@ class ThreadManager:
         messages = self.messages.setdefault(thread_id, [])
         messages.append({"role": "user", "content": text})
         knowledge = HostSection(f"Knowledge base, retrieved for this turn: {len(text)}-character query.", position="end")
-        prepared = self.conversation.prepare(thread_id, messages, sections=[self.AGENT, knowledge],
+        prepared = self.conversation.prepare(thread_id, messages, sections=[self.AGENT, knowledge], model=MODEL,
                                              context={"current_date": dt.date.today().isoformat()})
-        reply = self.client.messages.create(model=MODEL, max_tokens=256, **anthropic_request(prepared, messages, model=MODEL))
+        # the load tool lets the model fetch a module the router did not send (answer its calls with
+        # `conversation.load_module_result(thread_id, block)`; this fake model never calls it)
+        reply = self.client.messages.create(model=MODEL, max_tokens=256, tools=[load_module_tool(prepared)],
+                                            **anthropic_request(prepared, messages, model=MODEL))
         self.conversation.record_provider_request(MODEL, prepared.tokens, tools=0)
         answer = reply.content[0].text
         messages.append({"role": "assistant", "content": answer})
@@ -125,8 +128,10 @@ SCRIPT = [
 
 def main() -> None:
     provider, tracker = serve(FakeAnthropic), serve(FakeTracker)
+    # The default policy, auto, needs a delivery plan (`prompt-router plan`) to route at all; this demo
+    # pins the catalogue policy to show module texts delivered inside the conversation.
     settings = RouterSettings(_env_file=None, sentry_dsn=f"http://public@127.0.0.1:{tracker.server_address[1]}/1",
-                              telemetry_traces_sample_rate=1.0)
+                              telemetry_traces_sample_rate=1.0, delivery_policy="catalogue")
     conversation = ConversationRouter.from_settings(settings)
     client = anthropic.Anthropic(base_url=f"http://127.0.0.1:{provider.server_address[1]}", api_key="local", max_retries=0)
     backend = ThreadManager(conversation, client)
@@ -136,7 +141,10 @@ def main() -> None:
         tools = [m for m in prepared.decision.tool_modules if m != "toolkit"]
         why = {m: str(prepared.decision.reasons[m]) for m in tools}
         print(f"\n[{thread_id}] user: {text}")
-        print(f"  arm {prepared.arm}: {prepared.tokens:,} system tokens (full prompt: {full:,}); tool modules: {why or 'none'}")
+        print(f"  arm {prepared.arm}, policy {prepared.policy}: {prepared.tokens:,} system tokens (full prompt: {full:,}); "
+              f"tool modules: {why or 'none'}")
+        attached = [f"{a.module}@{a.turn} ({a.tokens:,} tokens)" for a in prepared.attachments]
+        print(f"  attached in the conversation: {', '.join(attached) or 'nothing'}")
         print(f"  model: {answer}")
     conversation.close(5)  # flush telemetry (bounded)
     print("\nTracker received (one issue per kind of event):")

@@ -83,10 +83,11 @@ def admin(authorization: str = Header("")) -> None:
 @app.post("/v1/threads/{thread_id}/turns")
 async def turn(thread_id: str, body: Turn, request: Request) -> dict[str, Any]:
     conversation = conversation_of(request)
-    prepared = await conversation.aprepare(thread_id, body.messages, sections=[AGENT])
-    provider_request = anthropic_request(prepared, body.messages, model=body.model)
+    # `model=` lets the `auto` delivery policy pick the cheapest policy for this model's caching rules
+    prepared = await conversation.aprepare(thread_id, body.messages, sections=[AGENT], model=body.model)
+    provider_request = anthropic_request(prepared, body.messages, model=body.model)  # attachments included
     answer: dict[str, Any] = {
-        "worker": os.getpid(), "arm": prepared.arm, "mode": prepared.result.mode,
+        "worker": os.getpid(), "arm": prepared.arm, "mode": prepared.result.mode, "policy": prepared.policy,
         "modules": list(prepared.decision.modules), "system_tokens": prepared.tokens,
         "full_tokens": prepared.result.full_tokens, "degraded": "thread_state" in prepared.result.labels,
     }

@@ -162,6 +162,8 @@ class PromptBuilder:
                                         size=_prompt_bytes)
         self._render_cached = memoize(self._render, max_entries=max(cache_size, 16), max_bytes=cache_bytes // 4,
                                       size=_part_bytes)
+        self._full_tokens_cached = memoize(self._full_tokens, max_entries=max(cache_size, 16), max_bytes=cache_bytes // 64,
+                                           size=lambda args, _: text_bytes(args[0]) + 64)
 
     def _part(self, module_id: str, text: str) -> Part:
         group = self.library[module_id].group
@@ -196,17 +198,28 @@ class PromptBuilder:
         return self._render_cached(module_id, relevant)
 
     def _assemble(self, module_ids: tuple[str, ...], values: tuple[Hashable, ...]) -> BuiltPrompt:
+        # Checked here, on a cache miss only: a cached module order is known to be valid.
+        if len(set(module_ids)) != len(module_ids):
+            raise ValueError("a module id is repeated")
+        unknown = [m for m in module_ids if m not in self.library]
+        if unknown:
+            raise KeyError(f"unknown module(s): {', '.join(unknown)}")
         parts = tuple(self._module_part(m, values) for m in module_ids)
         prefix_len = 0
         for part, candidate in zip(parts, self._prefix_candidates):
             if part.module != candidate:
                 break
             prefix_len += 1
-        groups: dict[SegmentKind, list[Part]] = {"prefix": [], "core": [], "tools": [], "response": []}
+        # Segments are runs of consecutive parts of one kind, in the order built: in canonical
+        # order that is prefix, core, tools, response; an ordered build may differ.
+        runs: list[tuple[SegmentKind, list[Part]]] = []
         for index, part in enumerate(parts):
             kind: SegmentKind = "prefix" if index < prefix_len else part.group  # type: ignore[assignment]
-            groups[kind].append(part)
-        segments = tuple(_segment(kind, members) for kind, members in groups.items() if members)
+            if runs and runs[-1][0] == kind:
+                runs[-1][1].append(part)
+            else:
+                runs.append((kind, [part]))
+        segments = tuple(_segment(kind, members) for kind, members in runs)
         tokens = joined_tokens(parts)
         prefix = parts[:prefix_len]
         if prefix_len == len(parts):  # the prefix is everything: no separator after it
@@ -232,6 +245,27 @@ class PromptBuilder:
         else:
             ids = self.library.canonical(selection)
         return self._assemble_cached(ids, self._values(context or {}))
+
+    def build_ordered(self, module_ids: Sequence[str], context: Mapping[str, Any] | None = None) -> BuiltPrompt:
+        """Assemble these modules in exactly this order (a delivery policy's layout, e.g. core,
+        response, then a bundle's tool modules, so each bundle is a byte prefix of the next).
+        Parts are the same as in canonical builds and joined by the same separator, so the one
+        token rule holds in any order. Unknown or repeated ids are an error (KeyError, ValueError)."""
+        return self._assemble_cached(tuple(module_ids), self._values(context or {}))
+
+    def part(self, module_id: str, context: Mapping[str, Any] | None = None) -> Part:
+        """One module's text with its exact token counts (alone and followed by SEPARATOR),
+        rendered with `context` if it is a template: what a policy delivers outside the
+        system prompt."""
+        return self._module_part(module_id, self._values(context or {}))
+
+    def full_tokens(self, context: Mapping[str, Any] | None = None) -> int:
+        """Tokens of the full prompt, without assembling it (the one token rule)."""
+        tokens: int = self._full_tokens_cached(self._values(context or {}))
+        return tokens
+
+    def _full_tokens(self, values: tuple[Hashable, ...]) -> int:
+        return joined_tokens([self._module_part(m, values) for m in self._all_ids])
 
     def full(self, context: Mapping[str, Any] | None = None) -> BuiltPrompt:
         """The full prompt: every module. What static mode sends."""

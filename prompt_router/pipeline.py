@@ -19,12 +19,12 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from .builder import BuiltPrompt, PromptBuilder
+from .builder import BuiltPrompt, Part, PromptBuilder
 from .cache import CacheStats, Memoized, memoize, text_bytes
 from .errors import ContextError, PromptRouterError, RenderError, SettingsError
 from .library import ModuleLibrary, load_library
 from .observers import observers_from_settings, reconcile
-from .results import PromptResult, RouterObserver
+from .results import PromptResult, RouterObserver, ThreadFacts
 from .routing import DecisionRule, Evidence, Router, RoutingDecision, recent_turns, router_from_settings, static_decision
 from .settings import RouterSettings
 from .tokens import TokenCounter
@@ -226,6 +226,19 @@ class PromptRouter:
         engine = self._engine
         return engine.builder.full(self._context(engine, context))
 
+    def module_parts(self, module_ids: Sequence[str], context: Mapping[str, Any] | None = None, *,
+                     engine: Engine | None = None) -> tuple[Part, ...]:
+        """Each module's text on its own, with exact token counts, rendered with `context` as
+        `system_prompt` renders it (what a delivery policy puts inside the conversation).
+        `engine` is the one that served the request (default: the current one). Raises
+        ContextError like `system_prompt`, and KeyError for an id the library lacks."""
+        engine = engine or self._engine
+        ctx = self._context(engine, context)
+        try:
+            return tuple(engine.builder.part(m, ctx) for m in module_ids)
+        except RenderError as exc:
+            raise ContextError(f"the context cannot be rendered: {exc}") from None
+
     def system_prompt(
         self,
         query: str,
@@ -236,12 +249,19 @@ class PromptRouter:
         sticky: Collection[str] = (),
         labels: Mapping[str, str] | None = None,
         routed: Routed | None = None,
+        modules: Sequence[str] | None = None,
+        extra_tokens: int = 0,
+        thread: ThreadFacts | None = None,
     ) -> PromptResult:
         """The system prompt for `query` (the latest user message). `history` holds earlier
         user messages, oldest first. `dynamic` overrides `use_dynamic_routing` for this call;
         `sticky` names modules the thread keeps whatever the routing says; `labels` are
         passed through to observers (telemetry tags); `routed` is `self.routed(query,
         history)` when the caller has routed already (its engine then serves the request).
+
+        A delivery policy (`ConversationRouter`) may pass `modules`: the prompt then carries
+        exactly these, in this order, while the decision is still made and reported;
+        `extra_tokens` (sent besides the prompt) and `thread` are reported with the result.
 
         Raises ContextError only when the caller omits a required variable, names one the
         library does not declare (unless `strict_context` is off), passes a value that is
@@ -250,14 +270,18 @@ class PromptRouter:
         engine = self._engine if routed is None else routed.engine
         ctx = self._context(engine, context)
         try:
-            full = engine.builder.full(ctx)
+            # The full prompt's size without assembling it: a routed request never sends it, and
+            # a large library's full prompt is too big for the build cache to keep.
+            full_tokens = engine.builder.full_tokens(ctx)
         except RenderError as exc:
             # Every template rendered at load with defaults or placeholders, so a failure now
             # comes from the caller's values (e.g. one too long for template_max_output_chars).
             raise ContextError(f"the context cannot be rendered: {exc}") from None
         labels = labels or {}
         if not (self.use_dynamic_routing if dynamic is None else dynamic):
-            result = PromptResult(full, engine.static, "static", full.tokens, len(query), labels=labels)
+            full = engine.builder.full(ctx)
+            result = PromptResult(full, engine.static, "static", full_tokens, len(query), labels=labels,
+                                  extra_tokens=extra_tokens, thread=thread)
             self._notify(result)
             return result
         try:
@@ -267,19 +291,21 @@ class PromptRouter:
             else:
                 decision, start = routed.decide(sticky), start - routed.seconds
             decided = time.perf_counter()
-            prompt = engine.builder.build(decision, ctx)
+            prompt = engine.builder.build(decision, ctx) if modules is None else engine.builder.build_ordered(modules, ctx)
             built = time.perf_counter()
         except Exception as exc:
             # The log line names the type only: its message may quote the user (a custom router,
             # a template filter), and log lines travel (e.g. into the host's Sentry breadcrumbs).
             # The caller gets the whole message in `result.error`.
             logger.warning("prompt-router: routing failed (%s), sending the full prompt", type(exc).__name__)
-            result = PromptResult(full, engine.static, "error", full.tokens, len(query),
-                                  error=f"{type(exc).__name__}: {exc}", labels=labels)
+            full = engine.builder.full(ctx)
+            result = PromptResult(full, engine.static, "error", full_tokens, len(query),
+                                  error=f"{type(exc).__name__}: {exc}", labels=labels, extra_tokens=extra_tokens,
+                                  thread=thread)
             self._notify(result, exc)
             return result
-        result = PromptResult(prompt, decision, "dynamic", full.tokens, len(query), decided - start, built - decided,
-                              labels=labels)
+        result = PromptResult(prompt, decision, "dynamic", full_tokens, len(query), decided - start, built - decided,
+                              labels=labels, extra_tokens=extra_tokens, thread=thread)
         self._notify(result)
         return result
 

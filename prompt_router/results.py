@@ -12,6 +12,23 @@ from .routing import RoutingDecision
 from .settings import RouterSettings
 
 Mode = Literal["dynamic", "static", "error"]
+ModuleSetChange = Literal["first", "same", "changed"]
+
+
+@dataclass(frozen=True)
+class ThreadFacts:
+    """What a conversation's thread has needed so far, for the cost model's real figures
+    (counts and a change flag only, never text).
+
+    `module_set` compares the module set this user turn was routed to with the set the
+    previous user turn was routed to (how often a per-request system prompt would change);
+    None on a tool-loop step, which is routed like the turn that started it.
+    `tool_modules` is how many distinct tool modules the thread has needed so far (None
+    when the thread's state is unknown), out of the library's `library_tool_modules`."""
+
+    module_set: ModuleSetChange | None
+    tool_modules: int | None
+    library_tool_modules: int
 
 
 @dataclass(frozen=True)
@@ -27,14 +44,23 @@ class PromptResult:
     build_seconds: float = 0.0
     error: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)  # e.g. the rollout arm; reported as tags
+    # Tokens a delivery policy sends besides `prompt`: a catalogue of modules, module texts
+    # attached inside the conversation. Counted in what was sent, so savings are never overstated.
+    extra_tokens: int = 0
+    thread: ThreadFacts | None = None  # set by ConversationRouter
 
     @property
     def text(self) -> str:
         return self.prompt.text
 
     @property
+    def tokens_sent(self) -> int:
+        """Prompt tokens this request carries because of us: the built prompt and any extra."""
+        return self.prompt.tokens + self.extra_tokens
+
+    @property
     def tokens_saved(self) -> int:
-        return self.full_tokens - self.prompt.tokens
+        return self.full_tokens - self.tokens_sent
 
 
 @dataclass(frozen=True)

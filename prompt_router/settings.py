@@ -108,6 +108,23 @@ class RouterSettings(BaseSettings):
     metrics_enabled: bool = Field(
         False, description="record OpenTelemetry metrics through the global MeterProvider (the host sets up the exporter)")
 
+    # Delivery policies (README "Delivery policies: where routing saves money"): how a thread's
+    # routed modules reach the model. A thread keeps the policy it started with.
+    delivery_policy: Literal["auto", "static", "per_request", "sticky", "bundles", "catalogue"] = Field(
+        "auto", description="auto = the delivery plan's cheapest policy for the model and the observed traffic, "
+                            "else the full prompt (static); sticky = route once per thread, only add")
+    model: str | None = Field(
+        None, description="the model requests go to: its caching rules pick auto's policy (prepare(model=...) overrides)")
+    delivery_plan: Path | None = Field(
+        None, description="the delivery plan auto and bundles read; default: delivery_plan.json in the library")
+    delivery_pricing: str | None = Field(
+        None, description="look the plan up for this pricing family (e.g. anthropic-1h with a 1-hour cache) "
+                          "instead of the model's")
+    traffic_window_seconds: float = Field(
+        3600.0, ge=60.0, le=7 * 86_400.0, description="auto measures threads/hour, turns and tool steps over this window")
+    traffic_workers: int = Field(
+        1, ge=1, le=100_000, description="workers sharing the traffic evenly: auto multiplies the threads/hour it sees by this")
+
     def library_dir(self) -> Path:
         """The configured module library, or the bundled one."""
         return self.modules_dir or bundled_library_dir()

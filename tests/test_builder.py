@@ -97,3 +97,36 @@ def test_same_bytes_from_many_threads(builder, bundled):
     for t in threads:
         t.join()
     assert results == [expected] * 8
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_an_ordered_build_keeps_the_order_and_exact_counts(builder, bundled, data):
+    """Delivery policies build in their own order (bundles: core, response, then tools); the
+    one token rule holds in any order, and the segments follow the order built."""
+    ids = data.draw(st.permutations(bundled.ids).flatmap(lambda p: st.integers(1, len(p)).map(lambda n: p[:n])))
+    built = builder.build_ordered(ids, DATE)
+    assert built.modules == tuple(ids) and built.text == SEPARATOR.join(built.module_texts)
+    assert built.tokens == len(ENCODING.encode_ordinary(built.text))
+    assert "".join(s.text + SEPARATOR for s in built.segments)[:-len(SEPARATOR)] == built.text
+    kinds = [s.kind for s in built.segments]
+    assert all(a != b for a, b in zip(kinds, kinds[1:]))  # runs: consecutive segments differ in kind
+    for part in built.parts:
+        assert builder.part(part.module, DATE) == part
+
+
+def test_an_ordered_build_rejects_unknown_and_repeated_ids(builder):
+    core = ("identity", "critical_rules", "workspace")
+    bundle = builder.build_ordered((*core, "format", "toolkit", "web_search"), DATE)
+    assert [s.kind for s in bundle.segments] == ["prefix", "response", "tools"]
+    assert bundle.prefix_modules == core
+    assert builder.build(["web_search", "toolkit", *core, "format"], DATE).modules == (*core, "toolkit", "web_search", "format")
+    with pytest.raises(KeyError, match="nonexistent"):
+        builder.build_ordered((*core, "nonexistent"), DATE)
+    with pytest.raises(ValueError, match="repeated"):
+        builder.build_ordered((*core, "toolkit", "toolkit"), DATE)
+
+
+def test_the_full_prompts_size_is_known_without_assembling_it(builder):
+    for context in (DATE, {**DATE, "workspace_root": "/srv/ws/42"}):
+        assert builder.full_tokens(context) == builder.full(context).tokens

@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from ..errors import LibraryError, PromptRouterError
-from . import ab_test, authoring, library, train
+from . import ab_test, authoring, library, plan, train
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -40,6 +40,7 @@ def parser() -> argparse.ArgumentParser:
     library.register(sub, _common)
     ab_test.register(sub)
     train.register(sub)
+    plan.register(sub)
     authoring.register(sub, _common)
     return root
 

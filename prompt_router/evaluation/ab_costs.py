@@ -44,9 +44,9 @@ class ABCostSpec:
     rates: tuple[float, ...] = RATES
     profiles: tuple[Profile, ...] = DEFAULT_PROFILES
     policies: tuple[Policy, ...] = tuple(POLICIES.values())
-    served_requests: int = 1200  # distinct requests served per profile, provider and policy
-    min_threads: int = 120
-    measured_requests: int = 600  # billed per cell, after warm-up
+    served_requests: int = 1000  # distinct requests served per profile, provider and policy
+    min_threads: int = 100
+    measured_requests: int = 500  # billed per cell, after warm-up
     seed: int = 1234
 
     def threads(self, profile: Profile, cases: int) -> int:

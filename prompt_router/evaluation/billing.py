@@ -55,6 +55,7 @@ class Bill:
     cost: float = 0.0  # base-price-equivalent tokens after cache discounts and premiums
     read_tokens: int = 0
     write_tokens: int = 0
+    shared_cost: float = 0.0  # the part of `cost` spent on the shared blocks (tools, system prompt)
 
     def add(self, other: Bill) -> None:
         self.requests += other.requests
@@ -62,6 +63,7 @@ class Bill:
         self.cost += other.cost
         self.read_tokens += other.read_tokens
         self.write_tokens += other.write_tokens
+        self.shared_cost += other.shared_cost
 
     @property
     def relative_cost(self) -> float:
@@ -100,8 +102,10 @@ class ProviderCache:
         pricing, blocks = self.pricing, request.blocks
         total = request.tokens
         bill = Bill(requests=1, tokens=total)
+        shared_tokens = sum(b.tokens for b in blocks[:shared])
         if pricing.caching == "none" or not blocks:
             bill.cost = float(total)
+            bill.shared_cost = float(shared_tokens)
             return bill
         now = request.time
         ids = self._ids(blocks)
@@ -123,11 +127,12 @@ class ProviderCache:
                     self._expiry[ids[i]] = now + self._ttl(pricing.ttl_seconds, i, shared)
             bill.read_tokens = hit
             bill.cost = hit * pricing.read + (total - hit)
+            bill.shared_cost = _priced(shared_tokens, [(0, hit, pricing.read), (hit, total, 1.0)])
             return bill
-        return self._bill_breakpoints(request, ids, cumulative, bill, shared)
+        return self._bill_breakpoints(request, ids, cumulative, bill, shared, shared_tokens)
 
     def _bill_breakpoints(self, request: Request, ids: list[int], cumulative: list[int],
-                          bill: Bill, shared: int) -> Bill:
+                          bill: Bill, shared: int, shared_tokens: int) -> Bill:
         pricing, blocks, now = self.pricing, request.blocks, request.time
         marks = [(i, b.mark or "5m") for i, b in enumerate(blocks) if b.mark is not None]
         if pricing.implicit_last_message and (not marks or marks[-1][0] != len(blocks) - 1):
@@ -165,7 +170,17 @@ class ProviderCache:
         bill.write_tokens = written_long + written_short
         bill.cost = (hit * pricing.read + written_short * pricing.write
                      + written_long * (pricing.long_write or pricing.write) + base)
+        long_price = pricing.long_write or pricing.write
+        short_start = max(long_end, hit)
+        bill.shared_cost = _priced(shared_tokens, [(0, hit, pricing.read), (hit, max(long_end, hit), long_price),
+                                                   (short_start, max(last_mark, short_start), pricing.write),
+                                                   (max(last_mark, short_start), total, 1.0)])
         return bill
+
+
+def _priced(limit: int, spans: Sequence[tuple[int, int, float]]) -> float:
+    """The cost of the first `limit` tokens, given (start, end, price) spans."""
+    return sum(max(0, min(end, limit) - start) * price for start, end, price in spans if start < limit)
 
 
 def bill_stream(requests: Iterable[Request], pricing: CachePricing) -> Bill:

@@ -10,7 +10,7 @@ import io
 import textwrap
 from typing import Any
 
-from .cost_summary import BASELINE, POLICY_PHRASES, policies_in
+from .cost_summary import BASELINE, policies_in
 from .verdict import signed_pct
 
 BLUE, GREY, GREEN, RED, ORANGE = "#3b7dd8", "#9aa4ae", "#2e9e5b", "#c0392b", "#d8873b"
@@ -69,7 +69,7 @@ def _money(report: dict[str, Any]) -> str:
     providers = [(name, s) for name, s in cost["providers"].items() if s["policies"]]
     policies = policies_in(cost["rows"])
     height = 0.8 / max(len(policies), 1)
-    fig, ax = plt.subplots(figsize=(12.8, 0.42 * len(providers) * max(len(policies), 1) + 1.6))
+    fig, ax = plt.subplots(figsize=(12.8, 0.26 * len(providers) * max(len(policies), 1) + 1.5))
     for k, policy in enumerate(policies):
         positions, values = [], []
         for i, (_, summary) in enumerate(providers):
@@ -77,12 +77,12 @@ def _money(report: dict[str, Any]) -> str:
                 positions.append(i + (k - (len(policies) - 1) / 2) * height)
                 values.append(summary["policies"][policy]["mean_saving"] * 100)
         colour = POLICY_COLOURS[k % len(POLICY_COLOURS)]
-        bars = ax.barh(positions, values, height=height * 0.92, color=colour, label=POLICY_PHRASES.get(policy, policy))
+        bars = ax.barh(positions, values, height=height * 0.92, color=colour)
         for bar, value in zip(bars, values):
             if value < 0:
                 bar.set_hatch("///")
                 bar.set_edgecolor(RED)
-        ax.bar_label(bars, labels=[signed_pct(v / 100) for v in values], padding=3, fontsize=9,
+        ax.bar_label(bars, labels=[signed_pct(v / 100) for v in values], padding=3, fontsize=8,
                      color="black", fontweight="bold")
     ax.set_yticks(range(len(providers)), [textwrap.fill(s["label"], 26) for _, s in providers])
     ax.axvline(0, color="black", linewidth=0.9)
@@ -93,7 +93,11 @@ def _money(report: dict[str, Any]) -> str:
     ax.set_xlabel("input-cost saving against the full prompt under the same caching, mean over the grid (%)"
                   "  —  hatched bars: routing costs more")
     ax.invert_yaxis()
-    ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(policies), 4), fontsize=9)
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=POLICY_COLOURS[k % len(POLICY_COLOURS)], label=p) for k, p in enumerate(policies)]
+    ax.legend(handles=handles, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=max(len(policies), 1),
+              fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 

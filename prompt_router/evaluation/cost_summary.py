@@ -26,6 +26,9 @@ POLICY_PHRASES: dict[str, str] = {
     "auto": "the auto policy",
 }
 
+# Policies whose system prompt never changes: routed modules travel inside the conversation.
+IN_CONVERSATION = frozenset({"catalogue"})
+
 INPUT_ONLY = ("Money figures are input cost only: output tokens cost the same under every policy, so with them "
               "each percentage would be 2-3x smaller.")
 
@@ -52,17 +55,20 @@ def explain(row: Mapping[str, Any], static: Mapping[str, Any] | None, pricing: C
     """Why `row` (a negative saving) costs more than the full prompt in the same scenario."""
     what = f"{policy_phrase(row['policy'])} costs {-row['saving_vs_static']:.0%} more than the full prompt ({scenario(row)})"
     base_writes = static["cache_write_share"] if static else 0.0
+    in_conversation = row["policy"] in IN_CONVERSATION
     if pricing.caching == "none":
         why = "its requests carried more tokens than the full prompt's"
     elif pricing.caching == "breakpoints" and pricing.write > 1.0 and row["cache_write_share"] > base_writes:
-        why = (f"a changing system prompt is written to the cache at {pricing.write:g}x while the full prompt is read "
-               f"at {pricing.read:g}x ({row['cache_write_share']:.0%} of its input is cache writes, against "
-               f"{base_writes:.0%} for the full prompt)")
+        changing = "modules delivered inside the conversation are" if in_conversation else "a changing system prompt is"
+        why = (f"{changing} written to the cache at {pricing.write:g}x while the full prompt is read at {pricing.read:g}x "
+               f"({row['cache_write_share']:.0%} of its input is cache writes, against {base_writes:.0%} for the full prompt)")
     else:
-        why = (f"the full prompt is one prefix every request reads from the cache at {pricing.read:g}x, while changing "
-               f"routed prompts miss the cache and pay 1x ({_missed(row):.0%} of its input misses, against "
-               f"{_missed(static):.0%} for the full prompt)")
-    if row["thread_turns"] > 1 or row["tool_steps"] > 0:
+        changing = ("modules delivered inside the conversation miss" if in_conversation
+                    else "routed prompts that change from request to request miss")
+        why = (f"the full prompt is one prefix every request reads from the cache at {pricing.read:g}x, while {changing} "
+               f"the cache and pay 1x ({_missed(row):.0%} of its input misses, against {_missed(static):.0%} for the "
+               "full prompt)")
+    if (row["thread_turns"] > 1 or row["tool_steps"] > 0) and not in_conversation:
         why += "; a module set that changes mid-thread also discards the cached conversation behind it"
     return f"{what}: {why}."
 
@@ -100,7 +106,7 @@ def _sentence(pricing: CachePricing, best: str, s: Mapping[str, Any],
                          f"costs more than the full prompt, {span}.")
     average = f"saves {s['mean_saving']:.0%}" if s["mean_saving"] >= 0 else f"costs {-s['mean_saving']:.0%} more"
     return "mixed", (f"{lead}, routing saves money only in some scenarios: the best policy, {phrase}, {average} "
-                     f"on average and saves in {s['scenarios_saving']} of {s['scenarios']} scenarios, {span}.")
+                     f"on average, with a saving in {s['scenarios_saving']} of {s['scenarios']} scenarios, {span}.")
 
 
 def summarise(rows: Sequence[Mapping[str, Any]], providers: Sequence[CachePricing]) -> dict[str, dict[str, Any]]:

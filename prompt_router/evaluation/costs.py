@@ -25,19 +25,25 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import math
 import random
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from ..builder import PromptBuilder
 from ..integration import ConversationRouter, PreparedPrompt, anthropic_request, openai_messages
+from ..integration.loading import load_module_tool
+from ..integration.plan import DeliveryPlan
 from ..integration.pricing import CachePricing
+from ..integration.traffic import Traffic
 from ..pipeline import PromptRouter
 from ..tokens import TokenCounter
 from .billing import Bill, Block, Mark, ProviderCache, Request
 from .cases import REPLAY_CONTEXT, Case
+from .planning import fit_bundles
 
 # How many simulated threads per hour at most: above it, threads are sampled (see above).
 SIMULATED_THREADS_PER_HOUR = 900.0
@@ -67,18 +73,21 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
 
 @dataclass(frozen=True)
 class Policy:
-    """A delivery policy as the simulation serves it: how to make the ConversationRouter."""
+    """A delivery policy as the simulation serves it."""
 
-    name: str
-    settings: Mapping[str, Any] = field(default_factory=dict)  # RouterSettings overrides
-    options: Mapping[str, Any] = field(default_factory=dict)  # ConversationRouter keyword arguments
+    name: str  # a ConversationRouter policy: static, per_request, sticky, bundles, catalogue, auto
+    load_tool: bool = False  # the model gets the load_module tool: a routing miss costs one extra step
 
 
 POLICIES: dict[str, Policy] = {p.name: p for p in (
-    Policy("static", {"use_dynamic_routing": False}),
-    Policy("per_request", {"sticky_threads": False}),
-    Policy("sticky", {"sticky_threads": True}),
+    Policy("static"),
+    Policy("per_request"),
+    Policy("sticky"),
+    Policy("bundles", load_tool=True),
+    Policy("catalogue", load_tool=True),
 )}
+AUTO = Policy("auto", load_tool=True)
+LOADING_POLICIES = frozenset({"bundles", "catalogue"})  # they offer the model the load_module tool
 
 
 @dataclass(frozen=True)
@@ -90,13 +99,10 @@ class Template:
     shared: int  # leading blocks shared across threads (tools and system prompt)
     routed_tokens: int  # a system prompt of exactly this turn's routed modules (the ceiling's)
 
-    def ceiling_cost(self, read: float) -> float:
-        """The theoretical best: exactly the routed modules and everything before the newest
-        message read from the cache."""
-        conversation = self.blocks[self.shared:]
-        prior = sum(b.tokens for b in conversation[:-1])
-        newest = conversation[-1].tokens if conversation else 0
-        return (self.routed_tokens + prior) * read + newest
+    def ceiling_system_cost(self, read: float) -> float:
+        """The theoretical best for the system prompt: exactly this turn's routed modules,
+        read from the cache."""
+        return self.routed_tokens * read
 
 
 @functools.lru_cache(maxsize=8192)  # a thread's messages are keyed again on every later request
@@ -152,13 +158,15 @@ def _marked(message: Mapping[str, Any]) -> Mark:
 
 
 def request_blocks(prepared: PreparedPrompt, messages: Sequence[Mapping[str, Any]], provider: CachePricing,
-                   count: Callable[[str], int], model: str) -> tuple[tuple[Block, ...], int]:
+                   count: Callable[[str], int], model: str, tools: Block | None = None) -> tuple[tuple[Block, ...], int]:
     """The blocks a provider receives for one request, in order, with its cache marks, and
-    how many leading blocks are shared across threads. Marks follow the shipped formats:
-    Anthropic's from `anthropic_request`; GPT-5.6's implicit one on the latest message."""
+    how many leading blocks are shared across threads (tool definitions and system prompt).
+    Marks and attachments follow the shipped formats: Anthropic's from `anthropic_request`,
+    OpenAI's from `openai_messages` (GPT-5.6+'s breakpoints, and its implicit one on the
+    latest message)."""
     system_marks: list[Mark] = [None] * len(prepared.blocks)
-    message_marks: list[Mark] = [None] * len(messages)
-    formatted_messages: Sequence[Mapping[str, Any]] = messages
+    _, *formatted_messages = openai_messages(prepared, messages)  # attachments in place, no marks
+    message_marks: list[Mark] = [None] * len(formatted_messages)
     if provider.caching == "breakpoints" and provider.implicit_last_message:  # OpenAI GPT-5.6+
         system, *formatted_messages = openai_messages(prepared, messages, model=model)
         parts = system["content"] if isinstance(system["content"], list) else []
@@ -171,7 +179,8 @@ def request_blocks(prepared: PreparedPrompt, messages: Sequence[Mapping[str, Any
                         for b in request["system"]]
         formatted_messages = request["messages"]
         message_marks = [_marked(m) for m in formatted_messages]
-    blocks = [Block(("system", _key(b.text)), b.tokens, mark) for b, mark in zip(prepared.blocks, system_marks)]
+    blocks = [tools] if tools is not None else []
+    blocks += [Block(("system", _key(b.text)), b.tokens, mark) for b, mark in zip(prepared.blocks, system_marks)]
     shared = len(blocks)
     for index, (message, mark) in enumerate(zip(formatted_messages, message_marks)):
         text = _message_text(message)
@@ -181,21 +190,43 @@ def request_blocks(prepared: PreparedPrompt, messages: Sequence[Mapping[str, Any
 
 def thread_templates(conversation: ConversationRouter, thread_id: str, cases: Sequence[Case], profile: Profile,
                      provider: CachePricing, model: str, count: Callable[[str], int],
-                     routed_tokens: Callable[[Case], int], rng: random.Random) -> list[Template]:
-    """Serve one thread turn by turn (and tool step by tool step) through `conversation`."""
+                     routed_tokens: Callable[[Case], int], rng: random.Random, load_tool: bool = False) -> list[Template]:
+    """Serve one thread turn by turn (and tool step by tool step) through `conversation`.
+    With `load_tool`, a module the case needs that the request does not carry is loaded by
+    the model through the load_module tool: one more request, the module text in the
+    conversation from then on."""
     messages: list[dict[str, Any]] = []
     templates: list[Template] = []
     clock = 0.0
+    closure = conversation.router.library.closure
     for turn, case in enumerate(cases[: profile.turns]):
         if turn:
             clock += rng.lognormvariate(math.log(profile.turn_gap_seconds), 0.6)
         messages.append({"role": "user", "content": case.query})
+        needed = {*case.needs, *(d for m in case.needs for d in closure.get(m, ()))}
         for step in range(profile.tool_steps + 1):
             if step:
                 clock += rng.lognormvariate(math.log(profile.tool_gap_seconds), 0.4)
-            prepared = conversation.prepare(thread_id, messages, context=REPLAY_CONTEXT)
-            blocks, shared = request_blocks(prepared, messages, provider, count, model)
+            prepared = conversation.prepare(thread_id, messages, context=REPLAY_CONTEXT, model=model)
+            # the load tool comes with the policies that deliver inside the conversation (what
+            # auto serves decides it for auto)
+            offered = load_tool and prepared.policy in LOADING_POLICIES
+            tools = _tool_block(prepared, count) if offered else None
+            blocks, shared = request_blocks(prepared, messages, provider, count, model, tools)
             templates.append(Template(clock, blocks, shared, routed_tokens(case)))
+            carried = {*prepared.result.prompt.modules, *(a.module for a in prepared.attachments)}
+            missing = sorted(needed - carried - _loaded(messages)) if offered and step == 0 else []
+            for module in missing:  # the model loads what it lacks, then goes on
+                clock += rng.lognormvariate(math.log(profile.tool_gap_seconds), 0.4)
+                loaded = conversation.load_module(thread_id, module, context=REPLAY_CONTEXT)
+                call_id = f"{thread_id}-{turn}-load-{module}"
+                messages.append({"role": "assistant", "content": [
+                    {"type": "tool_use", "id": call_id, "name": "load_module", "input": {"module_id": module}}]})
+                messages.append({"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": call_id, "content": loaded.text}]})
+                prepared = conversation.prepare(thread_id, messages, context=REPLAY_CONTEXT, model=model)
+                blocks, shared = request_blocks(prepared, messages, provider, count, model, tools)
+                templates.append(Template(clock, blocks, shared, routed_tokens(case)))
             if step < profile.tool_steps:
                 result = max(50, int(rng.lognormvariate(math.log(profile.tool_result_tokens), 0.8)))
                 call_id = f"{thread_id}-{turn}-{step}"
@@ -205,6 +236,26 @@ def thread_templates(conversation: ConversationRouter, thread_id: str, cases: Se
                     {"type": "tool_result", "tool_use_id": call_id, "content": _filler(result)}]})
         messages.append({"role": "assistant", "content": _filler(profile.reply_tokens)})
     return templates
+
+
+def _loaded(messages: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Modules the model has loaded in this conversation (its load_module calls)."""
+    found = set()
+    for message in messages:
+        content = message.get("content")
+        for block in content if isinstance(content, list) else ():
+            if isinstance(block, Mapping) and block.get("name") == "load_module":
+                found.add(str(block.get("input", {}).get("module_id")))
+    return found
+
+
+def _tool_block(prepared: PreparedPrompt, count: Callable[[str], int]) -> Block | None:
+    """The load_module tool definition, first in the request (providers render tools first)."""
+    tool = load_module_tool(prepared)
+    if tool is None:
+        return None
+    text = json.dumps(tool, sort_keys=True)
+    return Block(("tools", _key(text)), count(text), None)
 
 
 def make_threads(sample: Sequence[Case], length: int, count: int) -> list[list[Case]]:
@@ -264,21 +315,35 @@ def simulate(thread_stream: Sequence[list[Template]], provider: CachePricing, th
         paid = cache.bill(Request(time, blocks, time >= warmup), template.shared)
         if time >= warmup:
             bill.add(paid)
-            ceiling += template.ceiling_cost(provider.read)
-    return Outcome(bill, ceiling)
+            ceiling += template.ceiling_system_cost(provider.read)
+    # The ceiling keeps the conversation's own bill and replaces the system prompt's: what
+    # routing alone could save at best.
+    return Outcome(bill, bill.cost - bill.shared_cost + ceiling)
+
+
+def serving_router(router: PromptRouter, provider: CachePricing) -> PromptRouter:
+    """The PromptRouter the simulation serves `provider`'s requests with: `router`'s library
+    and strategy, every thread in the routed arm."""
+    settings = router.settings.model_copy(update={"rollout_percent": 100.0, "use_dynamic_routing": True,
+                                                  "delivery_pricing": provider.name})
+    return PromptRouter(router.library, router=router.router, settings=settings)
 
 
 def policy_stream(router: PromptRouter, policy: Policy, threads: Sequence[Sequence[Case]], profile: Profile,
-                  provider: CachePricing, model: str, counter: TokenCounter,
-                  routed_tokens: Callable[[Case], int], seed: int) -> list[list[Template]]:
-    """Every thread of the scenario served under `policy` (a fresh ConversationRouter: empty
-    thread state)."""
-    settings = router.settings.model_copy(update={"rollout_percent": 100.0, **policy.settings})
-    conversation = ConversationRouter(PromptRouter(router.library, router=router.router, settings=settings),
-                                      **dict(policy.options))
+                  provider: CachePricing, model: str, counter: TokenCounter, routed_tokens: Callable[[Case], int],
+                  seed: int, *, plan: DeliveryPlan | None = None, traffic: Traffic | None = None,
+                  serving: PromptRouter | None = None) -> list[list[Template]]:
+    """Every thread of the scenario served under `policy` by a fresh ConversationRouter
+    (empty thread state); `plan` gives the bundles (and auto's table), `traffic` the traffic
+    auto looks the plan up by. `serving` (from `serving_router`) can be shared by the policies
+    of one provider: thread state lives in the ConversationRouter, and the shared engine
+    routes each query once instead of once per policy."""
+    conversation = ConversationRouter(serving or serving_router(router, provider),
+                                      policy=policy.name, plan=plan, traffic=traffic)  # type: ignore[arg-type]
     count = _Counter(counter)
     rng = random.Random(seed)
-    return [thread_templates(conversation, f"t{i}", thread, profile, provider, model, count, routed_tokens, rng)
+    return [thread_templates(conversation, f"t{i}", thread, profile, provider, model, count, routed_tokens, rng,
+                             policy.load_tool)
             for i, thread in enumerate(threads)]
 
 
@@ -302,12 +367,23 @@ class GridSpec:
     seed: int = 1234
 
 
+def routed_module_sets(router: PromptRouter, cases: Sequence[Case]) -> list[frozenset[str]]:
+    """The tool modules each case is routed to (what the bundles are fitted to)."""
+    return [router.route(c.query, c.history).kept_modules for c in cases]
+
+
 def cost_grid(router: PromptRouter, cases: Sequence[Case], spec: GridSpec,
-              progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+              progress: Callable[[str], None] | None = None, *, plan: DeliveryPlan | None = None,
+              auto: bool = False) -> list[dict[str, Any]]:
     """One row per (provider, rate, profile, policy): cost per request, saving against the
-    static policy under the same caching, and the share of the scenario's ceiling captured."""
+    static policy under the same caching, and the share of the scenario's ceiling captured.
+    `plan` gives the bundles (fitted to the cases' routing when not given) and, with
+    `auto`, the table the auto policy is served by (each scenario's true traffic)."""
     counter = TokenCounter(router.settings.encoding)
     routed: dict[str, int] = {}
+    if plan is None:
+        builder = PromptBuilder(router.library, counter)
+        plan = DeliveryPlan(router.library.version, fit_bundles(routed_module_sets(router, cases), router.library, builder), ())
 
     def routed_tokens(case: Case) -> int:
         if case.id not in routed:
@@ -316,15 +392,25 @@ def cost_grid(router: PromptRouter, cases: Sequence[Case], spec: GridSpec,
         return routed[case.id]
 
     rows: list[dict[str, Any]] = []
+    policies = (*spec.policies, *((AUTO,) if auto else ()))
+    servers: dict[str, PromptRouter] = {}  # one engine per provider, shared by its policies
     for profile in spec.profiles:
         threads = make_threads(cases, profile.turns, spec.threads)
         for provider in spec.providers:
             model = MODELS.get(provider.name, provider.name)
+            serving = servers.setdefault(provider.name, serving_router(router, provider))
             streams = {policy.name: policy_stream(router, policy, threads, profile, provider, model, counter,
-                                                  routed_tokens, spec.seed) for policy in spec.policies}
+                                                  routed_tokens, spec.seed, plan=plan, serving=serving)
+                       for policy in policies if policy.name != "auto"}
             for rate in spec.rates:
                 outcomes = {name: simulate(stream, provider, rate, measured_requests=spec.measured_requests,
                                            seed=spec.seed) for name, stream in streams.items()}
+                if auto:
+                    traffic = Traffic(rate, profile.turns, profile.tool_steps)
+                    stream = policy_stream(router, AUTO, threads, profile, provider, model, counter, routed_tokens,
+                                           spec.seed, plan=plan, traffic=traffic, serving=serving)
+                    outcomes["auto"] = simulate(stream, provider, rate, measured_requests=spec.measured_requests,
+                                                seed=spec.seed)
                 static = outcomes.get("static")
                 for name, outcome in outcomes.items():
                     rows.append(_row(provider, rate, profile, name, outcome, static))
@@ -353,7 +439,9 @@ def _row(provider: CachePricing, rate: float, profile: Profile, policy: str, out
     }
     if static is not None and static.bill.cost:
         saving = 1 - bill.cost / static.bill.cost
-        ceiling = 1 - outcome.ceiling_cost / static.bill.cost
+        # the ceiling of the scenario: the static stream's conversation (no policy's own
+        # attachments or loads) with exactly its routed modules, everything read from cache
+        ceiling = 1 - static.ceiling_cost / static.bill.cost
         row.update({
             "saving_vs_static": saving,  # + cheaper, - dearer than the full prompt, same caching
             "ceiling_saving": ceiling,  # the best any policy could do

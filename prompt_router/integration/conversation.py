@@ -5,15 +5,18 @@
     request = anthropic_request(prepared, messages, model="claude-sonnet-5")   # or openai_messages(...)
 
 `prepare` routes the latest user text (with recent user texts as history; tool-loop steps are
-not user text), keeps the modules the thread used before (stickiness), puts the host's own
-sections where they belong, assigns the thread to a rollout arm once and for all, and
-returns the system prompt as blocks.
+not user text), assigns the thread to a rollout arm and a delivery policy once and for all
+(`delivery.py`: static, per_request, sticky, bundles, catalogue; `auto` picks one from the
+delivery plan for the model and the traffic, `auto.py`), puts the host's own sections where
+they belong, and returns the system prompt as blocks, with any module texts the policy
+attaches inside the conversation (the provider formats put them in).
 
 One request makes at most one call to the thread store: the turn is routed first without
-the thread's modules, then one atomic `record` adds this turn's modules and returns the
-thread's arm and all its modules, and the decision is made again from the same evidence
-with them. A store that fails is skipped for a while (per-request routing), never failing
-the request (see `outage.py`).
+the thread's modules, then one atomic `record` proposes the arm and policy (the stored ones
+win), adds this turn's modules and deliveries, and returns the thread's state, and the
+decision is made again from the same evidence with it. A store that fails is skipped for a
+while, never failing the request (see `outage.py`): meanwhile sticky threads are routed per
+request, and threads whose policy needs their state (bundles, catalogue) get the full prompt.
 """
 
 from __future__ import annotations
@@ -26,27 +29,54 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, get_args
 
-from ..builder import SEPARATOR, BuiltPrompt, Counted
+from ..builder import SEPARATOR, BuiltPrompt, Counted, Part
 from ..library import ModuleLibrary
-from ..pipeline import PromptRouter, Routed
-from ..results import PromptResult, ProviderRequest
+from ..pipeline import Engine, PromptRouter, Routed
+from ..results import ModuleSetChange, PromptResult, ProviderRequest, ThreadFacts
 from ..routing import RoutingDecision
 from ..settings import RouterSettings
 from ..tokens import TokenCounter
 from ._fork import reset_after_fork
+from .auto import Choice, PolicyChooser
+from .delivery import (
+    ATTACHING,
+    ATTACHMENT_CLOSE,
+    Attachment,
+    Catalogue,
+    Delivery,
+    Layout,
+    Layouts,
+    attachment_open,
+    deliver,
+    make_catalogue,
+    read_pin,
+    to_record,
+)
+from .loading import LoadedModule, read_load_call
 from .memory import MemoryThreadStore
-from .messages import Conversation, read_conversation
+from .messages import Conversation, field, read_conversation
 from .outage import OutageStats, StoreBreaker
+from .plan import DeliveryPlan, PolicyName
 from .rollout import Arm, arm_for
-from .state import AsyncSwitchStore, AsyncThreadStore, Switches, SwitchStore, ThreadState, ThreadStore
+from .state import (
+    AsyncSwitchStore,
+    AsyncThreadStore,
+    Switches,
+    SwitchStore,
+    ThreadState,
+    ThreadStore,
+    delivered_modules,
+)
 from .tools import filter_tools, governed_tools
+from .traffic import Traffic, TrafficMeter
 from .usage import TokenPrices, TokenUsage, parse_usage, provider_request
 from .watch import LibraryWatcher
 
 logger = logging.getLogger("prompt_router")
 Position = Literal["start", "after_core", "before_response", "end"]
 POSITIONS: tuple[str, ...] = get_args(Position)
-BlockKind = Literal["core", "core_rest", "tools", "response", "host"]
+BlockKind = Literal["core", "core_rest", "tools", "catalogue", "response", "host"]
+PolicySetting = Literal["auto", "static", "per_request", "sticky", "bundles", "catalogue"]
 _T = TypeVar("_T")
 _NONE: frozenset[str] = frozenset()
 
@@ -89,11 +119,18 @@ class SystemBlock:
 
 @dataclass(frozen=True)
 class PreparedPrompt:
+    """One request's system prompt (`blocks`) and what the provider formats put in the
+    conversation (`attachments`: module texts before the user's own text of their turn),
+    the `policy` that served it, and the library's `catalogue` (what the load tool offers)."""
+
     thread_id: str
     blocks: tuple[SystemBlock, ...]
     result: PromptResult
     arm: Arm
     tools: tuple[Mapping[str, Any], ...] | None = None
+    policy: PolicyName = "static"
+    attachments: tuple[Attachment, ...] = ()
+    catalogue: Catalogue | None = None
 
     @property
     def text(self) -> str:
@@ -101,32 +138,83 @@ class PreparedPrompt:
 
     @property
     def tokens(self) -> int:
+        """System prompt tokens (attachments not included: `attachment_tokens`)."""
         return sum(block.tokens for block in self.blocks)
+
+    @property
+    def attachment_tokens(self) -> int:
+        return sum(a.tokens for a in self.attachments)
 
     @property
     def decision(self) -> RoutingDecision:
         return self.result.decision
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Turn:
     """One request, up to the store call: what was read and routed, and what to ask."""
 
     conversation: Conversation
     arm: Arm  # the arm this worker proposes (a thread already in the store keeps its own)
+    override: bool  # `dynamic=` was passed: this call's arm, whatever the thread's
     routed: Routed | None  # None: the router failed, or the request is static
+    first: RoutingDecision | None  # this turn's own decision, without the thread's modules
     kept: frozenset[str]  # modules this turn's own routing keeps
     loop: frozenset[str]  # modules governing the tools the current loop has called
-    call: Literal["record", "get", "none"]  # the one store call this request makes
+    call: Literal["record", "none"]  # the one store call this request makes
+    choice: Choice | None  # the policy a new thread would start with
+    proposed: str | None  # ... as recorded (with its bundle)
+    delivered: frozenset[str]  # this turn's modules as deliveries at this turn ("module@position")
+
+
+@dataclass(frozen=True)
+class _Library:
+    """What delivery needs of one library, made once per library version."""
+
+    layouts: Layouts
+    catalogue: Catalogue
+    close_tokens: tuple[int, int]  # ATTACHMENT_CLOSE alone, and followed by the separator
+    # Static modules' attachments, made once (bounded): per (position, module) and per thread's tuple of them.
+    attachments: dict[tuple[int, str], Attachment]
+    attached: dict[tuple[tuple[int, str], ...], tuple[Attachment, ...]]
+    opening_tokens: dict[str, int]  # module -> its opening tag followed by the separator, counted once
+
+    def attachment(self, position: int, module: str, engine: Engine) -> Attachment:
+        """A static module's attachment at `position`."""
+        found = self.attachments.get((position, module))
+        if found is None:
+            found = Attachment(position, module, *self.frame(engine.builder.part(module), engine.builder.counter))
+            if len(self.attachments) >= 4096:
+                self.attachments.clear()
+            self.attachments[position, module] = found
+        return found
+
+    def frame(self, part: Part, counter: TokenCounter) -> tuple[str, int, int]:
+        """A module's text in its tags, with exact counts (the one token rule: each piece is
+        counted followed by the separator)."""
+        opening = attachment_open(part.module)
+        tag = self.opening_tokens.get(part.module)
+        if tag is None:
+            tag = self.opening_tokens[part.module] = counter.count(opening + SEPARATOR)
+        body = tag + part.joined_tokens
+        close, close_joined = self.close_tokens
+        return f"{opening}{SEPARATOR}{part.text}{SEPARATOR}{ATTACHMENT_CLOSE}", body + close, body + close_joined
 
 
 class ConversationRouter:
     def __init__(self, router: PromptRouter, *, always_on_tools: Collection[str] = (),
                  store: ThreadStore | None = None, route_tool_calls: bool = False,
-                 watcher: LibraryWatcher | None = None) -> None:
+                 watcher: LibraryWatcher | None = None, policy: PolicySetting | None = None,
+                 plan: DeliveryPlan | None = None, traffic: Traffic | TrafficMeter | None = None) -> None:
         """`store` holds thread state (default: in this process, bounded by the settings);
         `watcher` reloads the library when its files change (started by the first request,
         stopped by `close`). `from_settings` makes both as the settings say.
+
+        `policy` is the delivery policy for new threads (default: the `delivery_policy`
+        setting, read per request); `plan` the delivery plan `auto` and `bundles` use
+        (default: the file the settings name, re-read when it changes); `traffic` fixes the
+        traffic `auto` looks the plan up by (a `Traffic`), or measures it with a given
+        `TrafficMeter` (default: a meter of this process's requests).
 
         `route_tool_calls=True` adds, from the next step of an agent loop on, the modules
         governing the tools the model has called that no selected module covers. Off by
@@ -150,6 +238,14 @@ class ConversationRouter:
         self._owners: dict[str, dict[str, frozenset[str]]] = {}  # library version -> tool -> modules
         self._owners_lock = threading.Lock()
         self.watcher = watcher
+        if policy is not None and policy not in get_args(PolicySetting):
+            raise ValueError(f"policy must be one of {', '.join(get_args(PolicySetting))}, not {policy!r}")
+        self.policy = policy
+        self.meter = traffic if isinstance(traffic, TrafficMeter) else TrafficMeter(settings.traffic_window_seconds)
+        self.chooser = PolicyChooser(self.meter, plan=plan, traffic=traffic if isinstance(traffic, Traffic) else None)
+        self._libraries: dict[str, _Library] = {}
+        self._last_library: tuple[Engine, _Library] | None = None
+        self._block_cache = BlockCache()
         reset_after_fork(self)
 
     def _after_fork(self) -> None:
@@ -179,20 +275,23 @@ class ConversationRouter:
         context: Mapping[str, Any] | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
         dynamic: bool | None = None,
+        model: str | None = None,
     ) -> PreparedPrompt:
-        """Everything the provider request needs for this turn (or tool-loop step) of `thread_id`."""
+        """Everything the provider request needs for this turn (or tool-loop step) of
+        `thread_id`. `model` is where the request goes (default: the `model` setting): its
+        caching rules pick the `auto` policy of a new thread. `dynamic` overrides the
+        thread's arm for this call (True: its delivery policy; False: the full prompt)."""
         self._check(sections)
         switches = None
         if dynamic is None:
             switches = self._local_switches if self._switch_store is None else self._guarded(self._read_switches, None)
-        turn = self._begin(thread_id, messages, dynamic, switches)
+        turn = self._begin(thread_id, messages, dynamic, switches, model)
         state, killed = None, False
         if turn.call == "record":
-            state = self._guarded(lambda: self.store.record(thread_id, arm=turn.arm, modules=turn.kept | turn.loop), None)
+            state = self._guarded(lambda: self.store.record(thread_id, arm=turn.arm, modules=turn.kept | turn.loop,
+                                                            delivered=turn.delivered, bundle=turn.proposed), None)
             killed = self._killed_meanwhile()
-        elif turn.call == "get":
-            state = self._guarded(lambda: self.store.get(thread_id), None)
-        return self._finish(thread_id, turn, state, killed, sections, context, tools)
+        return self._finish(thread_id, messages, turn, state, killed, sections, context, tools)
 
     async def aprepare(
         self,
@@ -203,26 +302,24 @@ class ConversationRouter:
         context: Mapping[str, Any] | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
         dynamic: bool | None = None,
+        model: str | None = None,
     ) -> PreparedPrompt:
         """`prepare` for asyncio code: the store is awaited (a store without `a`-methods is
         called inline); routing takes microseconds and runs inline."""
         self._check(sections)
         switches = None if dynamic is not None else await self._aguarded(self._aread_switches, None)
-        turn = self._begin(thread_id, messages, dynamic, switches)
+        turn = self._begin(thread_id, messages, dynamic, switches, model)
         store, astore, state, killed = self.store, self._async_store, None, False
         if turn.call == "record":
-            modules = turn.kept | turn.loop
+            modules, delivered, bundle = turn.kept | turn.loop, turn.delivered, turn.proposed
             if astore is not None:
-                state = await self._aguarded(lambda: astore.arecord(thread_id, arm=turn.arm, modules=modules), None)
+                state = await self._aguarded(lambda: astore.arecord(thread_id, arm=turn.arm, modules=modules,
+                                                                    delivered=delivered, bundle=bundle), None)
             else:
-                state = self._guarded(lambda: store.record(thread_id, arm=turn.arm, modules=modules), None)
+                state = self._guarded(lambda: store.record(thread_id, arm=turn.arm, modules=modules,
+                                                           delivered=delivered, bundle=bundle), None)
             killed = self._killed_meanwhile()
-        elif turn.call == "get":
-            if astore is not None:
-                state = await self._aguarded(lambda: astore.aget(thread_id), None)
-            else:
-                state = self._guarded(lambda: store.get(thread_id), None)
-        return self._finish(thread_id, turn, state, killed, sections, context, tools)
+        return self._finish(thread_id, messages, turn, state, killed, sections, context, tools)
 
     def reset_thread(self, thread_id: str) -> None:
         """Forget a thread's modules and arm (e.g. the user started over). Raises
@@ -369,14 +466,19 @@ class ConversationRouter:
         self._breaker.succeeded()
         return value
 
-    def _begin(self, thread_id: str, messages: Sequence[Any], dynamic: bool | None, switches: Switches | None) -> _Turn:
+    def _begin(self, thread_id: str, messages: Sequence[Any], dynamic: bool | None, switches: Switches | None,
+               model: str | None) -> _Turn:
         router, settings = self.router, self.router.settings
         if self.watcher is not None:
             self.watcher.ensure_running()
         conversation = read_conversation(messages, settings.history_turns)
+        if conversation.turn_index >= 0:
+            steps = conversation.loop_steps > 0
+            self.meter.observe(new_thread=conversation.first_turn and not steps, tool_step=steps)
+        arm: Arm
+        call: Literal["record", "none"]
         if dynamic is not None:
-            arm: Arm = "dynamic" if dynamic else "static"
-            call: Literal["record", "get", "none"] = "get" if dynamic and settings.sticky_threads else "none"
+            arm, call = ("dynamic", "record") if dynamic else ("static", "none")
         else:
             # While the store is unreachable, the switches last seen from it still apply.
             fleet = switches if switches is not None else self._fleet_switches
@@ -385,18 +487,25 @@ class ConversationRouter:
             else:
                 percent = fleet.rollout_percent if fleet.rollout_percent is not None else settings.rollout_percent
                 arm, call = arm_for(thread_id, percent, settings.rollout_salt), "record"
-        routed, kept, loop = None, _NONE, _NONE
-        if call != "none" or arm == "dynamic":
-            try:
-                routed = router.routed(conversation.query, conversation.history)
-                first = routed.decide()
-            except Exception:
-                routed = None  # system_prompt meets the same fault, serves the full prompt and reports it
-            else:
-                kept = first.kept_modules if settings.sticky_threads else _NONE
-                if self.route_tool_calls and conversation.tools_used:
-                    loop = self._loop_modules(conversation.tools_used, first, router.library)
-        return _Turn(conversation, arm, routed, kept, loop, call)
+        if call == "none":
+            return _Turn(conversation, arm, dynamic is not None, None, None, _NONE, _NONE, call, None, None, _NONE)
+        routed: Routed | None = None
+        first: RoutingDecision | None = None
+        kept, loop = _NONE, _NONE
+        try:
+            routed = router.routed(conversation.query, conversation.history)
+            first = routed.decide()
+        except Exception:
+            routed = first = None  # system_prompt meets the same fault, serves the full prompt and reports it
+        else:
+            kept = first.kept_modules
+            if self.route_tool_calls and conversation.tools_used:
+                loop = self._loop_modules(conversation.tools_used, first, router.library)
+        library = routed.engine.library if routed is not None else router.library
+        choice = self.chooser.choose(self.policy or settings.delivery_policy, settings, library, model)
+        proposed, delivered = to_record(choice.policy, choice.bundles, kept, first is None or first.fallback,
+                                        conversation.turn_index)
+        return _Turn(conversation, arm, dynamic is not None, routed, first, kept, loop, call, choice, proposed, delivered)
 
     def _loop_modules(self, tools_used: Sequence[str], decision: RoutingDecision, library: ModuleLibrary) -> frozenset[str]:
         """Modules governing the tools the loop has called, for tools no selected module covers
@@ -415,68 +524,254 @@ class ConversationRouter:
                 added |= governing
         return frozenset(added)
 
-    def _finish(self, thread_id: str, turn: _Turn, state: ThreadState | None, killed: bool,
+    def _library(self, engine: Engine) -> _Library:
+        """Layouts, catalogue and tag counts of the engine's library, made once per version."""
+        last = self._last_library
+        if last is not None and last[0] is engine:
+            return last[1]
+        counter = engine.builder.counter
+        key = f"{engine.library.version}:{counter.encoding_name}"
+        found = self._libraries.get(key)
+        if found is None:
+            found = _Library(Layouts.of(engine.library), make_catalogue(engine.library, counter),
+                             (counter.count(ATTACHMENT_CLOSE), counter.count(ATTACHMENT_CLOSE + SEPARATOR)), {}, {}, {})
+            with self._owners_lock:
+                self._libraries[key] = found
+                while len(self._libraries) > 4:
+                    del self._libraries[next(iter(self._libraries))]
+        self._last_library = (engine, found)
+        return found
+
+    def _policy(self, arm: Arm, turn: _Turn, state: ThreadState | None, engine: Engine
+                ) -> tuple[PolicyName, str, tuple[str, ...]]:
+        """The policy this request is served by, why, and the thread's bundle."""
+        choice = turn.choice
+        if arm == "static" or choice is None:
+            return "static", "", ()
+        if state is None:
+            # The thread's policy and deliveries are unknown: those that need them serve the
+            # full prompt; sticky routes per request (`deliver` is given no state).
+            if choice.policy in ATTACHING:
+                return "static", "thread_state_unavailable", ()
+            return choice.policy, choice.reason, ()
+        pinned = read_pin(state.bundle)
+        if pinned is None:  # a thread recorded before it had a policy: the current choice
+            policy, index, reason = choice.policy, None, choice.reason
+        else:
+            policy, index = pinned
+            reason = choice.reason if policy == choice.policy else "thread"
+        if policy != "bundles":
+            return policy, reason, ()
+        bundles = choice.bundles or self.chooser.bundles(engine.library, self.router.settings)
+        if not bundles:
+            return "static", "no_plan", ()
+        return policy, reason, bundles[min(index if index is not None else len(bundles) - 1, len(bundles) - 1)]
+
+    def _finish(self, thread_id: str, messages: Sequence[Any], turn: _Turn, state: ThreadState | None, killed: bool,
                 sections: Sequence[HostSection], context: Mapping[str, Any] | None,
                 tools: Sequence[Mapping[str, Any]] | None) -> PreparedPrompt:
         router, settings = self.router, self.router.settings
-        labels = {}
-        arm, sticky = turn.arm, turn.loop
+        labels: dict[str, str] = {}
+        arm = turn.arm
         if killed:
             arm = "static"
         elif turn.call == "record":
             if state is None:
-                labels["thread_state"] = "unavailable"  # per-request routing while the store is down
-            else:
+                labels["thread_state"] = "unavailable"
+            elif not turn.override:
                 arm = state.arm  # the stored arm wins: a thread never changes arm mid-conversation
-                if settings.sticky_threads:
-                    sticky = (state.modules - turn.kept) | turn.loop
-        elif turn.call == "get" and state is not None:
-            sticky = state.modules | turn.loop
         labels["arm"] = arm
-        conversation = turn.conversation
-        result = router.system_prompt(conversation.query, history=conversation.history, context=context,
-                                      dynamic=arm == "dynamic", sticky=sticky, labels=labels, routed=turn.routed)
         engine = turn.routed.engine if turn.routed is not None else router.engine  # the one that served
-        blocks = self._blocks(result.prompt, sections, engine.builder.counter)
+        library = self._library(engine)
+        conversation = turn.conversation
+        policy, reason, bundle = self._policy(arm, turn, state, engine)
+        if arm == "dynamic":
+            labels["policy"], labels["policy_reason"] = policy, reason
+        facts = None
+        if turn.call == "record" and router.observers:  # telemetry only: no one listening, no cost
+            facts = self._facts(turn, state, library.layouts.tools)
+            if facts.module_set is not None:
+                labels["module_set"] = facts.module_set
+        delivery = deliver(policy, layouts=library.layouts, library=engine.library, state=state, needed=turn.kept,
+                           loop=turn.loop, turn=conversation.turn_index, sticky_threads=settings.sticky_threads,
+                           bundle=bundle)
+        attached = self._attachments(delivery, messages, conversation.turn_index, library, engine, context)
+        catalogue = library.catalogue if delivery.layout == "catalogue" else None
+        extra = sum(a.tokens for a in attached) + (catalogue.joined_tokens if catalogue is not None else 0)
+        result = router.system_prompt(conversation.query, history=conversation.history, context=context,
+                                      dynamic=delivery.dynamic, sticky=delivery.sticky, labels=labels, routed=turn.routed,
+                                      modules=delivery.system, extra_tokens=extra, thread=facts)
+        blocks = self._blocks(result.prompt, sections, engine.builder.counter, delivery.layout, catalogue)
         chosen = None
         if tools is not None:
             if settings.filter_tools and arm == "dynamic" and result.mode == "dynamic":
-                chosen = tuple(filter_tools(tools, result.decision.modules, engine.library, self.always_on_tools))
+                carried = {*result.decision.modules, *result.prompt.modules, *(a.module for a in attached)}
+                chosen = tuple(filter_tools(tools, carried, engine.library, self.always_on_tools))
             else:
                 chosen = tuple(tools)
-        return PreparedPrompt(thread_id, blocks, result, arm, chosen)
+        return PreparedPrompt(thread_id, blocks, result, arm, chosen, delivery.policy, attached, library.catalogue)
 
-    def _blocks(self, prompt: BuiltPrompt, sections: Sequence[HostSection], counter: TokenCounter) -> tuple[SystemBlock, ...]:
+    def _facts(self, turn: _Turn, state: ThreadState | None, tools: frozenset[str]) -> ThreadFacts:
+        """Whether this user turn's module set differs from the previous turn's, and how many
+        tool modules the thread has needed so far (routed or loaded)."""
+        conversation = turn.conversation
+        change: ModuleSetChange | None = None
+        if conversation.loop_steps == 0 and turn.first is not None:
+            if not conversation.earlier:
+                change = "first"
+            else:
+                try:  # the previous turn as it was routed then (its evidence and decision are cached)
+                    previous = self.router.routed(conversation.earlier[-1], conversation.earlier[:-1]).decide()
+                except Exception:
+                    previous = None
+                if previous is not None:
+                    change = "same" if previous.modules == turn.first.modules else "changed"
+        needed = None
+        if state is not None:
+            needed = len(tools.intersection(state.modules, delivered_modules(state.delivered)))
+        return ThreadFacts(change, needed, len(tools))
+
+    def _attachments(self, delivery: Delivery, messages: Sequence[Any], turn_index: int, library: _Library,
+                     engine: Engine, context: Mapping[str, Any] | None) -> tuple[Attachment, ...]:
+        """The delivery's modules as texts at their positions. A recorded position that no
+        longer holds an earlier user message (the host trimmed or edited the history) moves
+        to this turn: the text is never lost."""
+        if not delivery.attached:
+            return ()
+        placed, moved = delivery.attached, False
+        for position, _ in placed:
+            if position != turn_index and not (0 <= position < turn_index and field(messages[position], "role") == "user"):
+                moved = True
+        if moved:
+            placed = tuple(sorted(((p if p == turn_index or (0 <= p < turn_index and field(messages[p], "role") == "user")
+                                    else turn_index, m) for p, m in placed), key=lambda item: item[0]))
+        templated = library.layouts.templated
+        if not any(m in templated for _, m in placed):
+            cached = library.attached.get(placed)  # a thread's attachments repeat request after request
+            if cached is None:
+                cached = tuple(library.attachment(position, module, engine) for position, module in placed)
+                if len(library.attached) >= 1024:
+                    library.attached.clear()
+                library.attached[placed] = cached
+            return cached
+        names = [m for _, m in placed if m in templated]
+        rendered = dict(zip(names, self.router.module_parts(names, context, engine=engine)))
+        counter = engine.builder.counter
+        return tuple(Attachment(position, module, *library.frame(rendered[module], counter)) if module in rendered
+                     else library.attachment(position, module, engine) for position, module in placed)
+
+    def _blocks(self, prompt: BuiltPrompt, sections: Sequence[HostSection], counter: TokenCounter,
+                layout: Layout = "segments", catalogue: Catalogue | None = None) -> tuple[SystemBlock, ...]:
+        """The prompt's segments, the catalogue and the host's sections as provider blocks, in
+        the prompt's order: core, [after_core], catalogue, then tools and response as built,
+        [before_response] right before the response, [end]. In the `modules` layout (bundles)
+        each tool module is its own block, and every library block ends with the separator
+        even when last, so a bundle's blocks are the next bundle's first blocks, byte for byte."""
+        if not sections:  # the library's blocks alone: the same for the same prompt, made once
+            return self._block_cache.blocks(prompt, layout, catalogue, lambda: self._make_blocks(
+                prompt, (), counter, layout, catalogue))
+        return self._make_blocks(prompt, sections, counter, layout, catalogue)
+
+    def _make_blocks(self, prompt: BuiltPrompt, sections: Sequence[HostSection], counter: TokenCounter,
+                     layout: Layout, catalogue: Catalogue | None) -> tuple[SystemBlock, ...]:
         by_position: dict[str, list[HostSection]] = {}
         for section in sections:
             if section.text.strip():
                 by_position.setdefault(section.position, []).append(section)
-        segments = {segment.kind: segment for segment in prompt.segments}
-        # (kind, stable, name, counted text)
-        pieces: list[tuple[BlockKind, bool, str, Counted]] = []
+        always = layout != "segments"
+        # (kind, stable, name, counted text, ends with the separator even when last)
+        pieces: list[tuple[BlockKind, bool, str, Counted, bool]] = []
+        pending = ["start", "after_core", "before_response", "end"] if by_position or catalogue is not None else []
 
-        def host(position: str) -> None:
-            for section in by_position.get(position, ()):
-                pieces.append(("host", section.stable, section.name, self._host_tokens.counted(counter, section.text.strip())))
+        def host(until: str) -> None:
+            """Place the host sections of every position up to `until` not placed yet."""
+            while pending and pending[0] != "end" and POSITIONS.index(pending[0]) <= POSITIONS.index(until):
+                position = pending.pop(0)
+                for section in by_position.get(position, ()):
+                    pieces.append(("host", section.stable, section.name,
+                                   self._host_tokens.counted(counter, section.text.strip()), False))
+                if position == "after_core" and catalogue is not None:
+                    pieces.append(("catalogue", True, "catalogue", catalogue, True))
 
         host("start")
-        if "prefix" in segments:
-            pieces.append(("core", True, "core", segments["prefix"]))
-        if "core" in segments:
-            pieces.append(("core_rest", False, "core_rest", segments["core"]))
-        host("after_core")
-        if "tools" in segments:
-            pieces.append(("tools", False, "tools", segments["tools"]))
+        for segment in prompt.segments:
+            kind = segment.kind
+            if kind == "prefix":
+                pieces.append(("core", True, "core", segment, always))
+            elif kind == "core":
+                pieces.append(("core_rest", False, "core_rest", segment, always))
+            elif kind == "response":
+                host("before_response")
+                pieces.append(("response", False, "response", segment, always))
+            else:
+                host("after_core")
+                if layout == "modules":
+                    pieces.extend(("tools", False, part.module, part, True) for part in segment.parts)
+                else:
+                    pieces.append(("tools", False, "tools", segment, always))
         host("before_response")
-        if "response" in segments:
-            pieces.append(("response", False, "response", segments["response"]))
-        host("end")
-        last = len(pieces) - 1
-        return tuple(
-            SystemBlock(kind, piece.text + SEPARATOR if i < last else piece.text,
-                        piece.joined_tokens if i < last else piece.tokens, stable, name)
-            for i, (kind, stable, name, piece) in enumerate(pieces)
-        )
+        for section in by_position.get("end", ()):
+            pieces.append(("host", section.stable, section.name, self._host_tokens.counted(counter, section.text.strip()), False))
+        last, block = len(pieces) - 1, self._block_cache.block
+        return tuple([block(kind, stable, name, piece, i < last or joined)
+                      for i, (kind, stable, name, piece, joined) in enumerate(pieces)])
+
+    # --- on-demand loading -------------------------------------------------------------------------
+
+    def load_module(self, thread_id: str, module_id: str, *, context: Mapping[str, Any] | None = None) -> LoadedModule:
+        """Answer the model's `load_module` tool call: the module's text (in the same tags as an
+        attached module), recorded as delivered so the thread never gets it attached again
+        (the tool result lives in the host's history). An id the library lacks is answered
+        with the ids it has (`found=False`), never an exception: it is the model's mistake."""
+        loaded, arm = self._loaded(thread_id, module_id, context)
+        if loaded.found:
+            self._guarded(lambda: self.store.record(thread_id, arm=arm, delivered=(module_id,)), None)
+        return loaded
+
+    async def aload_module(self, thread_id: str, module_id: str, *,
+                           context: Mapping[str, Any] | None = None) -> LoadedModule:
+        loaded, arm = self._loaded(thread_id, module_id, context)
+        astore = self._async_store
+        if loaded.found:
+            if astore is not None:
+                await self._aguarded(lambda: astore.arecord(thread_id, arm=arm, delivered=(module_id,)), None)
+            else:
+                self._guarded(lambda: self.store.record(thread_id, arm=arm, delivered=(module_id,)), None)
+        return loaded
+
+    def load_module_result(self, thread_id: str, call: Any, *,
+                           context: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        """The tool result for a `load_module` call, ready to append to the conversation: an
+        Anthropic `tool_use` block gets a `tool_result` block (put it in the next user
+        message), an OpenAI tool call a `tool` message. None if `call` is another tool's."""
+        request = read_load_call(call)
+        if request is None:
+            return None
+        loaded = self.load_module(thread_id, request.module_id, context=context) if request.module_id else None
+        return request.result(loaded)
+
+    async def aload_module_result(self, thread_id: str, call: Any, *,
+                                  context: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        request = read_load_call(call)
+        if request is None:
+            return None
+        loaded = await self.aload_module(thread_id, request.module_id, context=context) if request.module_id else None
+        return request.result(loaded)
+
+    def _loaded(self, thread_id: str, module_id: str, context: Mapping[str, Any] | None) -> tuple[LoadedModule, Arm]:
+        router, settings = self.router, self.router.settings
+        engine = router.engine
+        library = self._library(engine)
+        fleet = self._fleet_switches if self._switch_store is not None else self._local_switches
+        percent = fleet.rollout_percent if fleet.rollout_percent is not None else settings.rollout_percent
+        arm = arm_for(thread_id, percent, settings.rollout_salt)  # only a thread without state takes it
+        if not isinstance(module_id, str) or module_id not in library.layouts.tools:
+            text = (f"There is no module {str(module_id)[:100]!r}. Modules: "
+                    f"{', '.join(library.catalogue.ids)}.")
+            return LoadedModule(str(module_id)[:100], text, engine.builder.counter.count(text), False), arm
+        [part] = router.module_parts([module_id], context, engine=engine)
+        text, tokens, _ = library.frame(part, engine.builder.counter)
+        return LoadedModule(module_id, text, tokens, True), arm
 
 
 def store_from_settings(settings: RouterSettings) -> ThreadStore:
@@ -487,6 +782,64 @@ def store_from_settings(settings: RouterSettings) -> ThreadStore:
         return RedisThreadStore.from_settings(settings)
     return MemoryThreadStore(settings.thread_state_size, settings.thread_state_ttl_seconds,
                              max_modules=settings.thread_state_max_modules)
+
+
+class BlockCache:
+    """SystemBlocks of the library's pieces (segments, module parts, the catalogue) and of
+    whole prompts served without host sections, which repeat request after request: the
+    texts and counts are made once. Keyed by identity, with the piece or prompt kept in the
+    entry so the identity cannot be reused while cached; bounded in entries and in the
+    characters the entries keep alive (both maps are cleared when either is full)."""
+
+    def __init__(self, max_entries: int = 512, max_chars: int = 16 * 1024 * 1024) -> None:
+        self.max_entries, self.max_chars = max_entries, max_chars
+        self._entries: dict[tuple[int, bool, str, str], tuple[Counted, SystemBlock]] = {}
+        self._chars = 0
+        # whole prompts without host sections: (prompt id, layout, catalogue) -> (prompt, blocks)
+        self._prompts: dict[tuple[int, str, bool], tuple[BuiltPrompt, tuple[SystemBlock, ...]]] = {}
+
+    def blocks(self, prompt: BuiltPrompt, layout: Layout, catalogue: Catalogue | None,
+               make: Callable[[], tuple[SystemBlock, ...]]) -> tuple[SystemBlock, ...]:
+        key = (id(prompt), layout, catalogue is not None)
+        hit = self._prompts.get(key)
+        if hit is not None and hit[0] is prompt:
+            return hit[1]
+        made = make()
+        chars = len(prompt.text) + sum(len(b.text) for b in made)
+        if len(self._prompts) >= self.max_entries or self._chars + chars > self.max_chars:
+            self._clear()
+        if chars <= self.max_chars:
+            self._prompts[key] = (prompt, made)
+            self._chars += chars
+        return made
+
+    def _clear(self) -> None:
+        self._entries, self._prompts, self._chars = {}, {}, 0
+
+    def block(self, kind: BlockKind, stable: bool, name: str, piece: Counted, joined: bool) -> SystemBlock:
+        if kind == "host":  # the host's texts change from request to request: never kept
+            return _make_block(kind, stable, name, piece, joined)
+        key = (id(piece), joined, kind, name)
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] is piece:
+            return hit[1]
+        made = _make_block(kind, stable, name, piece, joined)
+        chars = 2 * len(made.text)  # the piece's text and the block's
+        if len(self._entries) >= self.max_entries or self._chars + chars > self.max_chars:
+            self._clear()
+        if chars <= self.max_chars:
+            self._entries[key] = (piece, made)
+            self._chars += chars
+        return made
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _make_block(kind: BlockKind, stable: bool, name: str, piece: Counted, joined: bool) -> SystemBlock:
+    if joined:
+        return SystemBlock(kind, piece.text + SEPARATOR, piece.joined_tokens, stable, name)
+    return SystemBlock(kind, piece.text, piece.tokens, stable, name)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,10 @@
 Before the call (`async_pre_call_hook`), the request's leading system (or developer)
 messages become host sections (`PROMPT_ROUTER_LITELLM_SYSTEM_POSITION`, default `after_core`)
 and the library's routed modules are put around them by `ConversationRouter.prepare`, in one
-system message; the conversation after them is untouched. The thread is named by a request
+system message; the conversation after them is untouched, bar the module texts a delivery
+policy attaches to a user turn (catalogue, bundles). The request's model name picks `auto`'s
+policy when it names a model whose caching is known (a proxy alias does not: set
+`PROMPT_ROUTER_MODEL`). The thread is named by a request
 header (`x-thread-id`) or a key of the request's `metadata` (`thread_id`); a request with
 neither is routed on its own, with no thread state. Per-request template variables come from
 `metadata.prompt_router_context`.
@@ -42,6 +45,8 @@ from ..errors import ContextError
 from ..results import PromptResult
 from .conversation import ConversationRouter, HostSection
 from .messages import message_text
+from .pricing import pricing_for_model
+from .providers import with_attachments
 
 logger = logging.getLogger("prompt_router")
 META_KEY = "prompt_router"  # ours, inside the request's metadata: LiteLLM carries it to the success event
@@ -122,14 +127,18 @@ class PromptRouterCallback(CustomLogger):
         tools = data.get("tools")
         tools = tools if isinstance(tools, list) and all(isinstance(t, Mapping) for t in tools) else None
         conversation = self.conversation
+        model = data.get("model")
+        model = model if isinstance(model, str) and pricing_for_model(model) is not None else None
         try:
-            prepared = conversation.prepare(thread_id, messages[lead:], sections=sections, context=context, tools=tools)
+            prepared = conversation.prepare(thread_id, messages[lead:], sections=sections, context=context, tools=tools,
+                                            model=model)
         finally:
             if ephemeral:
                 conversation.reset_thread(thread_id)
         role = messages[0].get("role") if lead else "system"
-        rewritten = [{"role": role, "content": prepared.text}, *messages[lead:]]
-        ours = {"arm": prepared.arm, "mode": prepared.result.mode, "tools": len(prepared.tools or ())}
+        rewritten = [{"role": role, "content": prepared.text}, *with_attachments(messages[lead:], prepared.attachments, "openai")]
+        ours = {"arm": prepared.arm, "mode": prepared.result.mode, "policy": prepared.policy,
+                "tools": len(prepared.tools or ())}
         data["messages"] = rewritten
         if tools is not None and prepared.tools is not None:
             data["tools"] = [dict(t) for t in prepared.tools]
@@ -171,7 +180,7 @@ class PromptRouterCallback(CustomLogger):
         self.conversation.record_provider_request(
             str(model), usage=usage, tools=int(ours.get("tools", 0)),
             cost=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
-            labels={"arm": str(ours.get("arm", ""))})
+            labels={"arm": str(ours.get("arm", "")), **({"policy": str(ours["policy"])} if "policy" in ours else {})})
 
     # --- faults ---------------------------------------------------------------------------------
 

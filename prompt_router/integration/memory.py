@@ -23,7 +23,7 @@ from dataclasses import replace
 
 from ._fork import reset_after_fork
 from .rollout import Arm
-from .state import ThreadState, check_record, thread_key
+from .state import ThreadState, check_record, delivered_module, delivered_modules, thread_key
 
 
 class MemoryThreadStore:
@@ -96,7 +96,15 @@ class MemoryThreadStore:
 
     def _add(self, state: ThreadState, modules: Collection[str], delivered: Collection[str]) -> ThreadState:
         new_modules = [m for m in modules if m not in state.modules]
-        new_delivered = [m for m in delivered if m not in state.delivered]
+        new_delivered: list[str] = []
+        if delivered:
+            # A module is delivered once: an entry for a module the thread has is ignored.
+            have = delivered_modules(state.delivered)
+            for entry in sorted(set(delivered)):
+                module = delivered_module(entry)
+                if module not in have:
+                    have = have | {module}
+                    new_delivered.append(entry)
         if not new_modules and not new_delivered:
             return state  # the common case: a follow-up turn adds nothing
         room = self.max_modules - len(state.modules) - len(state.delivered)
@@ -104,6 +112,6 @@ class MemoryThreadStore:
             return replace(state, modules=state.modules.union(new_modules), delivered=state.delivered.union(new_delivered))
         added_modules = sorted(set(new_modules))[:max(room, 0)]
         room -= len(added_modules)
-        added_delivered = sorted(set(new_delivered))[:max(room, 0)]
+        added_delivered = new_delivered[:max(room, 0)]
         return replace(state, modules=state.modules | frozenset(added_modules),
                        delivered=state.delivered | frozenset(added_delivered))

@@ -67,6 +67,17 @@ class Conversation:
     history: tuple[str, ...]  # earlier user texts, oldest first (at most the requested number)
     tools_used: tuple[str, ...]  # tools the assistant called since the latest user text, first call first
     loop_steps: int  # assistant tool-calling steps since the latest user text (0: a fresh user turn)
+    # Where the query's message is in `messages` (-1: no user text): the user turn a delivery
+    # policy attaches module texts to, the same on every request of the thread.
+    turn_index: int = -1
+    # Earlier user texts, oldest first: one more than `history` (the previous turn's own
+    # history, to compare its routing with this turn's); empty on a thread's first turn.
+    earlier: tuple[str, ...] = ()
+
+    @property
+    def first_turn(self) -> bool:
+        """The thread's first user turn (a new thread, when it is also a fresh turn)."""
+        return self.turn_index >= 0 and not self.earlier
 
 
 def read_conversation(messages: Sequence[Any], history_turns: int) -> Conversation:
@@ -75,13 +86,17 @@ def read_conversation(messages: Sequence[Any], history_turns: int) -> Conversati
     texts: list[str] = []
     tools: dict[str, None] = {}
     steps = 0
-    for message in reversed(messages):
+    turn_index = -1
+    wanted = history_turns + 2  # the query, its history, and one more (see `earlier`)
+    for back, message in enumerate(reversed(messages)):
         role = field(message, "role")
         if role == "user":
             text = message_text(message)
             if text.strip():
+                if not texts:
+                    turn_index = len(messages) - 1 - back
                 texts.append(text)
-                if len(texts) > history_turns:
+                if len(texts) >= wanted:
                     break
         elif role == "assistant" and not texts:
             called = tool_calls(message)
@@ -91,4 +106,6 @@ def read_conversation(messages: Sequence[Any], history_turns: int) -> Conversati
                     tools.setdefault(name, None)
     if not texts:
         return Conversation("", (), tuple(reversed(tools)), steps)
-    return Conversation(texts[0], tuple(reversed(texts[1:])), tuple(reversed(tools)), steps)
+    earlier = tuple(reversed(texts[1:]))
+    history = earlier[max(len(earlier) - history_turns, 0):] if history_turns > 0 else ()
+    return Conversation(texts[0], history, tuple(reversed(tools)), steps, turn_index, earlier)

@@ -59,9 +59,11 @@ class DeliveryPlan:
             return None
 
         def distance(c: PlanCell) -> float:
+            # log scales throughout; an agent loop is never "near" a plain chat of its length
             rate = math.log10(max(c.threads_per_hour, 1e-3)) - math.log10(max(threads_per_hour, 1e-3))
             turns = math.log2(max(c.thread_turns, 1.0)) - math.log2(max(thread_turns, 1.0))
-            return rate * rate + turns * turns + (c.tool_steps - tool_steps) ** 2 / 4.0
+            steps = 2.0 * (math.log2(1.0 + c.tool_steps) - math.log2(1.0 + max(tool_steps, 0.0)))
+            return rate * rate + turns * turns + steps * steps
 
         return min(candidates, key=lambda c: (distance(c), c.threads_per_hour, c.thread_turns, c.tool_steps))
 

@@ -14,11 +14,18 @@ is not cached (silently, at full price). In priority order we place:
    is at least `routed_min_tokens` long, so a thread's repeated module set is reused.
 
 `anthropic_request` makes both halves at once; `anthropic_system` and `anthropic_messages`
-are the halves, for hosts that build the request themselves (pass both the same options).
+are the halves, for hosts that build the request themselves (pass both the same options, and
+`attachments=prepared.attachments` to `anthropic_messages`).
 Messages pass through untouched: text, images, documents, `tool_use` and `tool_result`
 blocks alike; only system messages are dropped (the host's system text goes in HostSections),
 and the one block that gets the conversation breakpoint is copied, never changed in place.
 The same placement applies in static and dynamic mode.
+
+Attachments (module texts a delivery policy delivers inside the conversation, see
+`delivery.py`) go into a copy of the user message they belong to, before the user's own
+text: Anthropic as text blocks (after any `tool_result` blocks, which must come first),
+OpenAI as text parts, or prefixed to string content with a blank line. Their positions are
+those of the `messages` given to `prepare`: pass the formats the same list.
 
 OpenAI-style chat (also what LiteLLM takes): one system message whose text starts with the
 stable prefix, so automatic prefix caching applies. Models with explicit breakpoints
@@ -33,8 +40,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
+from ..builder import SEPARATOR
 from .conversation import PreparedPrompt
-from .messages import field
+from .delivery import Attachment
+from .messages import TEXT_PARTS, field
 
 MAX_BREAKPOINTS = 4
 Ttl = Literal["5m", "1h"]
@@ -169,20 +178,58 @@ def _anthropic_mark(ttl: Ttl | None) -> Callable[[Any], dict[str, Any] | None]:
     return mark
 
 
+def with_attachments(messages: Sequence[Any], attachments: Sequence[Attachment],
+                     style: Literal["blocks", "openai"] = "blocks") -> list[Any]:
+    """`messages` with each attachment put before the user's own text of its message:
+    `blocks`: as text blocks (Anthropic; string content becomes blocks); `openai`: as text
+    parts of list content, or prefixed to string content with a blank line. Messages with
+    attachments are copied; nothing the caller passed is changed."""
+    out = list(messages)
+    if not attachments:
+        return out
+    by_position: dict[int, list[Attachment]] = {}
+    for attachment in attachments:
+        by_position.setdefault(attachment.turn, []).append(attachment)
+    for position, attached in by_position.items():
+        if not 0 <= position < len(out):
+            raise ValueError(f"an attachment is for message {position}, and there are {len(out)}: "
+                             "give the formats the messages given to prepare")
+        message = out[position]
+        content = field(message, "content")
+        parts: list[Any] = [{"type": "text", "text": a.text} for a in attached]
+        if isinstance(content, str):
+            if style == "openai":
+                new: Any = "".join(a.text + SEPARATOR for a in attached) + content
+            else:
+                new = [*parts, {"type": "text", "text": content}]
+        elif isinstance(content, Sequence):
+            first = next((i for i, part in enumerate(content) if field(part, "type") in TEXT_PARTS), len(content))
+            if style == "openai" and field(content[first] if first < len(content) else None, "type") == "input_text":
+                parts = [{"type": "input_text", "text": a.text} for a in attached]
+            new = [*content[:first], *parts, *content[first:]]
+        else:
+            raise ValueError(f"message {position} has no content to attach a module to")
+        out[position] = {**message, "content": new} if isinstance(message, Mapping) else {
+            "role": field(message, "role"), "content": new}
+    return out
+
+
 def anthropic_messages(
     messages: Sequence[Any],
     *,
     cache_conversation: bool = True,
     conversation_ttl: Ttl | None = None,
     host_breakpoints: int = 0,
+    attachments: Sequence[Attachment] = (),
 ) -> list[Any]:
     """The `messages` parameter: every user and assistant message as it is (Anthropic-native
     content: text, image, document, tool_use, tool_result blocks), system messages dropped,
-    and a breakpoint on the conversation's last block unless the host's own marks fill the
+    `attachments` (`prepared.attachments`) before the user's text of their turn, and a
+    breakpoint on the conversation's last block unless the host's own marks fill the
     budget. OpenAI-style string content passes through (Anthropic accepts it too)."""
     if conversation_ttl not in (None, "5m", "1h"):
         raise ValueError("conversation_ttl must be None, '5m' or '1h'")
-    out = [m for m in messages if field(m, "role") != "system"]
+    out = [m for m in with_attachments(messages, attachments) if field(m, "role") != "system"]
     if cache_conversation and host_breakpoints < MAX_BREAKPOINTS:
         _mark_last(out, _anthropic_mark(conversation_ttl))
     return out
@@ -217,13 +264,13 @@ def anthropic_request(
     with the breakpoints planned together: the conversation's is skipped when the whole
     request is certainly shorter than the model's minimum, leaving its slot to the system."""
     minimum = min_cacheable_tokens(model, minimums)
-    if cache_conversation and prepared.tokens + _message_bytes(messages) < minimum:
+    if cache_conversation and prepared.tokens + prepared.attachment_tokens + _message_bytes(messages) < minimum:
         cache_conversation = False
     options: dict[str, Any] = {"host_breakpoints": host_breakpoints, "cache_conversation": cache_conversation,
                                "conversation_ttl": conversation_ttl}
     return {"system": anthropic_system(prepared, model=model, core_ttl=core_ttl, routed_min_tokens=routed_min_tokens,
                                        minimums=minimums, **options),
-            "messages": anthropic_messages(messages, **options)}
+            "messages": anthropic_messages(messages, attachments=prepared.attachments, **options)}
 
 
 def openai_explicit_breakpoints(model: str) -> bool:
@@ -253,10 +300,11 @@ def openai_messages(
 ) -> list[Any]:
     """Chat Completions messages: our system message first, then the conversation as it is
     (any system message of the host's is replaced: pass its text as HostSections; `tool`
-    messages and assistant `tool_calls` pass through). For a model with explicit cache
-    breakpoints, the system message is sent as text parts with breakpoints after the stable
-    prefix and the routed modules, and the conversation's last part gets one too."""
-    rest = [m for m in messages if field(m, "role") != "system"]
+    messages and assistant `tool_calls` pass through), with the prepared attachments before
+    the user's text of their turn. For a model with explicit cache breakpoints, the system
+    message is sent as text parts with breakpoints after the stable prefix and the routed
+    modules, and the conversation's last part gets one too."""
+    rest = [m for m in with_attachments(messages, prepared.attachments, "openai") if field(m, "role") != "system"]
     if model is None or not openai_explicit_breakpoints(model):
         return [{"role": "system", "content": prepared.text}, *rest]
     budget = max(0, OPENAI_EXPLICIT_BREAKPOINTS - host_breakpoints)

@@ -3,7 +3,7 @@
     store = RedisThreadStore("redis://127.0.0.1:6379/0")     # or PROMPT_ROUTER_STATE_URL
 
 One Redis hash per thread (`{prefix}thread:{id}`: `arm`, `bundle`, `m:<module>`,
-`d:<module>`), updated by one Lua script, so `record` is atomic and the idle expiry
+`d:<module>` whose value is `@<message position>` or empty), updated by one Lua script, so `record` is atomic and the idle expiry
 (`PEXPIRE`) is restarted in the same step. The switches live in one more hash
 (`{prefix}switches`); `record` reads them in the same pipeline, so a worker that serves
 traffic sees a change on its next request at no extra round trip, and an idle one re-reads
@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 
 SCHEMES = ("redis", "rediss", "unix")
 # ARGV: ttl in ms, the per-thread bound, the proposed arm, the bundle ('' = none), how many
-# of the ids that follow are modules (the rest are delivered modules), the ids.
+# of the ids that follow are modules (the rest are delivered entries, "module" or
+# "module@position": field d:module, value "@position"; the first delivery of a module wins).
 RECORD_SCRIPT = """
 local key = KEYS[1]
 redis.call('HSETNX', key, 'arm', ARGV[3])
@@ -53,8 +54,16 @@ if #ARGV > 5 and redis.call('HGET', key, 'arm') == 'dynamic' then
   local modules = 5 + tonumber(ARGV[5])
   for i = 6, #ARGV do
     if room <= 0 then break end
-    local field = (i <= modules) and ('m:' .. ARGV[i]) or ('d:' .. ARGV[i])
-    room = room - redis.call('HSETNX', key, field, '1')
+    if i <= modules then
+      room = room - redis.call('HSETNX', key, 'm:' .. ARGV[i], '1')
+    else
+      local at = string.find(ARGV[i], '@', 1, true)
+      if at then
+        room = room - redis.call('HSETNX', key, 'd:' .. string.sub(ARGV[i], 1, at - 1), string.sub(ARGV[i], at))
+      else
+        room = room - redis.call('HSETNX', key, 'd:' .. ARGV[i], '')
+      end
+    end
   end
 end
 redis.call('PEXPIRE', key, ARGV[1])
@@ -90,9 +99,10 @@ def _parse_state(reply: Sequence[Any]) -> ThreadState | None:
     arm = fields.get("arm")
     if arm not in ARMS:
         raise StateStoreError("the thread-state store holds a thread without a valid arm")
-    names = [name for name in fields if name[:2] in ("m:", "d:")]
-    return ThreadState(arm, frozenset(n[2:] for n in names if n[0] == "m"), frozenset(n[2:] for n in names if n[0] == "d"),
-                       fields.get("bundle"))
+    modules = frozenset(name[2:] for name in fields if name[:2] == "m:")
+    delivered = frozenset(name[2:] + (value if value[:1] == "@" else "") for name, value in fields.items()
+                          if name[:2] == "d:")
+    return ThreadState(arm, modules, delivered, fields.get("bundle"))
 
 
 def _parse_switches(fields: Mapping[Any, Any]) -> Switches:

@@ -21,4 +21,6 @@ def rollout_bucket(thread_id: str, salt: str) -> float:
 
 
 def arm_for(thread_id: str, percent: float, salt: str) -> Arm:
+    if percent >= 100.0:  # every bucket is below 100: no need to hash (the common case)
+        return "dynamic"
     return "dynamic" if rollout_bucket(thread_id, salt) < percent else "static"

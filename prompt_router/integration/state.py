@@ -18,6 +18,7 @@ the rollout percentage), so one write reaches every worker that shares it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -38,9 +39,13 @@ class ThreadState:
     - `arm`: the rollout arm it was given on its first request; never changes.
     - `modules`: tool modules it has used (stickiness); only ever grows. A static thread
       is always sent the full prompt and keeps none.
-    - `delivered`: modules whose text was delivered inside the conversation (on-demand
-      loading), so they need not be in its system prompt again.
-    - `bundle`: a per-thread delivery-policy choice, set once.
+    - `delivered`: modules whose text was delivered inside the conversation, so they need
+      not be in its system prompt again: `"web_search@3"` was attached to the user turn at
+      position 3 of the messages (and is re-attached there on every later request, by any
+      worker); a plain `"web_search"` was loaded by the model through the load tool (its
+      text lives in the host's history). A module is recorded once: the first delivery wins.
+    - `bundle`: the thread's delivery policy, set once (`"policy:bundles:1"`, see
+      `integration/delivery.py`).
     """
 
     arm: Arm
@@ -122,6 +127,30 @@ def thread_key(thread_id: str) -> str:
     return "sha256:" + hashlib.sha256(thread_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def delivered_module(entry: str) -> str:
+    """The module id of a `delivered` entry ("web_search@3" -> "web_search")."""
+    return entry.partition("@")[0]
+
+
+def delivered_turn(entry: str) -> int | None:
+    """The message position a `delivered` entry was attached at, or None (loaded by the model)."""
+    _, at, turn = entry.partition("@")
+    return int(turn) if at else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _delivered_modules(delivered: frozenset[str]) -> frozenset[str]:
+    return frozenset(map(delivered_module, delivered))
+
+
+def delivered_modules(delivered: frozenset[str]) -> frozenset[str]:
+    """The module ids of a thread's `delivered` entries. A thread's set repeats request after
+    request, so small ones are computed once (at most 1,024 sets of at most 64 entries kept)."""
+    if len(delivered) <= 64:
+        return _delivered_modules(delivered)
+    return frozenset(map(delivered_module, delivered))
+
+
 def check_record(arm: str, modules: Collection[str], delivered: Collection[str], bundle: str | None) -> None:
     """The arguments of `record` are ids, never free text: reject anything else clearly."""
     if arm not in ARMS:
@@ -130,7 +159,12 @@ def check_record(arm: str, modules: Collection[str], delivered: Collection[str],
         if isinstance(ids, str):
             raise TypeError(f"{name} must be a collection of module ids, not a string")
         for module_id in ids:
-            if not isinstance(module_id, str) or not 0 < len(module_id) <= MAX_ID_CHARS:
+            if type(module_id) is not str or not 0 < len(module_id) <= MAX_ID_CHARS:
                 raise ValueError(f"{name}: a module id must be a string of 1 to {MAX_ID_CHARS} characters")
+    for entry in delivered:
+        if "@" in entry:
+            module, _, turn = entry.partition("@")
+            if not module or not turn.isdecimal():
+                raise ValueError(f"delivered: {entry!r} is not 'module' or 'module@<message position>'")
     if bundle is not None and (not isinstance(bundle, str) or not 0 < len(bundle) <= MAX_ID_CHARS):
         raise ValueError(f"bundle must be None or a string of 1 to {MAX_ID_CHARS} characters")

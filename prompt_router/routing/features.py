@@ -29,7 +29,7 @@ class FeatureConfig:
     char_min: int = 3
     char_max: int = 5
     history_turns: int = 2  # earlier user turns whose words count too (prefixed, so they stay separate)
-    max_words: int = 256  # words read per text: bounds the cost of any input
+    max_words: int = 64  # words read per text (head and tail): bounds the cost of any input
 
     def as_dict(self) -> dict[str, int | bool]:
         return asdict(self)

@@ -49,6 +49,18 @@ def tags(result: PromptResult, extra: dict[str, str] | None = None) -> dict[str,
     return {**out, **(extra or {})}
 
 
+def _thread_context(result: PromptResult) -> dict[str, Any]:
+    """What the thread has needed so far (counts only), for the cost model's real figures."""
+    facts = result.thread
+    if facts is None:
+        return {}
+    share = None
+    if facts.tool_modules is not None and facts.library_tool_modules:
+        share = round(facts.tool_modules / facts.library_tool_modules, 4)
+    return {"prompt_router_thread": {"module_set": facts.module_set, "tool_modules": facts.tool_modules,
+                                     "library_tool_modules": facts.library_tool_modules, "library_share": share}}
+
+
 def routing_event(result: PromptResult, extra_tags: dict[str, str] | None = None) -> Event:
     decision = result.decision
     count = len(decision.modules)
@@ -70,7 +82,8 @@ def routing_event(result: PromptResult, extra_tags: dict[str, str] | None = None
                 "router": decision.router,
                 "mode": result.mode,
                 "query_chars": result.query_chars,
-            }
+            },
+            **_thread_context(result),
         },
     })
 
@@ -88,6 +101,7 @@ def prompt_event(result: PromptResult, extra_tags: dict[str, str] | None = None)
                 "modules": list(prompt.modules),
                 "chars": prompt.chars,
                 "tokens": prompt.tokens,
+                "extra_tokens": result.extra_tokens,
                 "stable_prefix_tokens": prompt.prefix_tokens,
                 "full_tokens": result.full_tokens,
                 "tokens_saved": result.tokens_saved,

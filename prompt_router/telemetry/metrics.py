@@ -21,8 +21,15 @@ result's labels (the rollout arm): bounded sets, never user text and never a thr
 | `prompt_router.provider.output_tokens` | counter | token | model |
 | `prompt_router.provider.cache_hit_ratio` | histogram | 1 | model |
 | `prompt_router.provider.cost` | counter | USD | model (only when the cost is known) |
+| `prompt_router.thread.turns` | counter | turn | module_set (first, same, changed), policy |
+| `prompt_router.thread.tool_modules` | histogram | module | policy |
+| `prompt_router.thread.library_share` | histogram | 1 | policy |
 
-The real cache hit rate is `input_tokens{kind=cache_read} / input_tokens` (all kinds).
+The real cache hit rate is `input_tokens{kind=cache_read} / input_tokens` (all kinds). The
+per-turn module-set change rate is `thread.turns{module_set=changed} / thread.turns{module_set!=first}`;
+`thread.tool_modules` (recorded once per user turn of a thread with known state) is how many
+tool modules the thread has needed so far, `thread.library_share` that count over the library's.
+`tokens.sent` counts everything a delivery policy sends (system prompt, catalogue, attached modules).
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from ..results import Observer, PromptResult, ProviderRequest
 _SECONDS_BUCKETS = (1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2, 0.1, 1.0)
 _TOKEN_BUCKETS = (250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000)
 _RATIO_BUCKETS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+_MODULE_BUCKETS = (0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 100)
 _MAX_ATTRIBUTE_CHARS = 200
 
 
@@ -82,6 +90,14 @@ class OpenTelemetryMetrics(Observer):
                                                       "share of a request's input tokens read from the cache",
                                                       explicit_bucket_boundaries_advisory=_RATIO_BUCKETS)
         self.cost = meter.create_counter("prompt_router.provider.cost", "USD", "what the provider billed")
+        self.thread_turns = meter.create_counter("prompt_router.thread.turns", "{turn}",
+                                                 "user turns, by whether the routed module set changed from the previous turn")
+        self.thread_modules = meter.create_histogram("prompt_router.thread.tool_modules", "{module}",
+                                                     "tool modules a thread has needed so far",
+                                                     explicit_bucket_boundaries_advisory=_MODULE_BUCKETS)
+        self.thread_share = meter.create_histogram("prompt_router.thread.library_share", "1",
+                                                   "share of the library's tool modules a thread has needed so far",
+                                                   explicit_bucket_boundaries_advisory=_RATIO_BUCKETS)
 
     def on_result(self, result: PromptResult) -> None:
         decision = result.decision
@@ -92,8 +108,16 @@ class OpenTelemetryMetrics(Observer):
             self.selections.add(1, {"module": module, "reason": decision.reasons[module].kind})
         self.prompt_tokens.record(result.prompt.tokens, {"mode": result.mode})
         totals = {"mode": result.mode, "router": decision.router, **labels}
-        self.tokens_sent.add(result.prompt.tokens, totals)
+        self.tokens_sent.add(result.tokens_sent, totals)
         self.tokens_saved.add(max(0, result.tokens_saved), totals)
+        facts = result.thread
+        if facts is not None and facts.module_set is not None:  # once per user turn, never per tool step
+            policy = {"policy": labels.get("policy", "")}
+            self.thread_turns.add(1, {"module_set": facts.module_set, **policy})
+            if facts.tool_modules is not None:
+                self.thread_modules.record(facts.tool_modules, policy)
+                if facts.library_tool_modules:
+                    self.thread_share.record(facts.tool_modules / facts.library_tool_modules, policy)
         if result.mode == "dynamic":
             self.route_duration.record(result.route_seconds, {"router": decision.router})
             self.build_duration.record(result.build_seconds, {"router": decision.router})

@@ -213,3 +213,21 @@ def test_module_entry_point_reads_stdin():
     proc = subprocess.run([sys.executable, "-m", "prompt_router.cli", "route", "--stdin"], input="deploy it\n",
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "deployment" in json.loads(proc.stdout)["modules"]
+
+
+def test_plan_writes_a_plan_auto_serves_and_checks_it(capsys, tmp_path):
+    from prompt_router.integration.plan import DeliveryPlan
+
+    rows = [json.loads(line) for line in (ROOT / "ab_tests" / "cases.jsonl").read_text().splitlines()][::4]
+    cases = _cases(tmp_path / "c.jsonl", rows)
+    out, table = tmp_path / "plan.json", tmp_path / "rows.json"
+    code, text, _ = cli(capsys, "plan", "--cases", str(cases), "--providers", "anthropic", "none", "--rates", "600",
+                        "--requests", "150", "--threads", "20", "--out", str(out), "--rows", str(table), "--check")
+    assert code == EXIT_OK, text
+    from prompt_router import load_library
+
+    plan = DeliveryPlan.load(out, load_library(ROOT / "modules").version)
+    assert {c.provider for c in plan.cells} == {"anthropic", "none"} and plan.bundles
+    assert "auto in" in text and "worst" in text
+    checked = [r for r in json.loads(table.read_text()) if r["policy"] == "auto"]
+    assert checked and all(r["saving_vs_static"] >= -0.005 for r in checked)

@@ -92,3 +92,16 @@ def test_bill_stream_counts_only_measured_requests():
     bill = bill_stream(requests, ANTHROPIC)
     assert bill.requests == 2 and bill.read_tokens == 2 * 2050  # the warm-up requests filled the cache
     assert bill_stream(requests, NO_CACHE).cost == 2 * 2050
+
+
+def test_the_shared_part_of_a_bill_is_priced_on_its_own():
+    cache = ProviderCache(ANTHROPIC)
+    first = cache.bill(Request(0.0, conversation(0)), shared=1)
+    assert first.shared_cost == pytest.approx(2000 * 1.25)  # the system prompt was written
+    second = cache.bill(Request(40.0, conversation(1)), shared=1)
+    assert second.shared_cost == pytest.approx(2000 * 0.1)  # ... then read
+    plain = ProviderCache(OPENAI_4O)
+    plain.bill(Request(0.0, (Block("system", 2000), Block("u1", 50))), shared=1)
+    bill = plain.bill(Request(5.0, (Block("system", 2000), Block("u2", 70))), shared=1)
+    assert bill.shared_cost == pytest.approx(1920 * 0.5 + 80)  # the hit stops at a 128-token step
+    assert ProviderCache(NO_CACHE).bill(Request(0.0, conversation(2)), shared=1).shared_cost == 2000

@@ -8,7 +8,7 @@ import random
 from prompt_router import ConversationRouter, PromptRouter, RouterSettings, load_library
 from prompt_router.evaluation import REPLAY_CONTEXT
 from prompt_router.evaluation.cases import Case
-from prompt_router.evaluation.costs import POLICIES, PROFILES, _filler, _key, policy_stream, thread_templates
+from prompt_router.evaluation.costs import MODELS, POLICIES, PROFILES, _filler, _key, policy_stream, thread_templates
 from prompt_router.integration.pricing import ANTHROPIC, NO_CACHE
 from prompt_router.library import bundled_library_dir
 from prompt_router.tokens import TokenCounter
@@ -22,16 +22,20 @@ CASES = [Case(f"c{i}", q, "misc", ()) for i, q in enumerate(THREAD)]
 PROFILE = PROFILES["5 turns"]
 
 
-def _served_directly(policy: str) -> list[list[tuple[str, int]]]:
+# Policies that never offer the load tool: the simulated thread is exactly the user's turns.
+SERVED_AS_IS = [name for name, policy in POLICIES.items() if not policy.load_tool]
+
+
+def _served_directly(policy: str, provider=NO_CACHE) -> list[list[tuple[str, int]]]:
     """Each turn's system blocks from a ConversationRouter a host would build, fed the same
     messages the simulation sends (the user's turn, then a reply of the profile's size)."""
-    settings = SETTINGS.model_copy(update={"rollout_percent": 100.0, **POLICIES[policy].settings})
-    direct = ConversationRouter(PromptRouter(LIBRARY, settings=settings), **dict(POLICIES[policy].options))
+    settings = SETTINGS.model_copy(update={"rollout_percent": 100.0, "delivery_pricing": provider.name})
+    direct = ConversationRouter(PromptRouter(LIBRARY, settings=settings), policy=policy)
     messages: list[dict[str, str]] = []
     served = []
     for query in THREAD:
         messages.append({"role": "user", "content": query})
-        prepared = direct.prepare("t", messages, context=REPLAY_CONTEXT)
+        prepared = direct.prepare("t", messages, context=REPLAY_CONTEXT, model=MODELS[provider.name])
         served.append([(_key(b.text), b.tokens) for b in prepared.blocks])
         messages.append({"role": "assistant", "content": _filler(PROFILE.reply_tokens)})
     return served
@@ -39,14 +43,15 @@ def _served_directly(policy: str) -> list[list[tuple[str, int]]]:
 
 def _simulated(policy: str, provider=NO_CACHE) -> list[list[tuple[str, int]]]:
     [thread] = policy_stream(PromptRouter(LIBRARY, settings=SETTINGS), POLICIES[policy], [CASES], PROFILE, provider,
-                             "claude-sonnet-5", TokenCounter(), lambda case: 0, seed=1)
+                             MODELS[provider.name], TokenCounter(), lambda case: 0, seed=1)
     return [[(b.key[1], b.tokens) for b in t.blocks[: t.shared]] for t in thread]
 
 
 def test_simulated_threads_are_what_the_conversation_router_serves():
-    for policy in POLICIES:
-        assert _simulated(policy) == _served_directly(policy), policy
-        assert _simulated(policy, ANTHROPIC) == _served_directly(policy), policy  # the provider format changes marks only
+    assert {"static", "per_request", "sticky"} <= set(SERVED_AS_IS)
+    for policy in SERVED_AS_IS:
+        for provider in (NO_CACHE, ANTHROPIC):  # the provider format changes marks, never the blocks
+            assert _simulated(policy, provider) == _served_directly(policy, provider), (policy, provider.name)
     sticky = [sum(tokens for _, tokens in turn) for turn in _simulated("sticky")]
     full = PromptRouter(LIBRARY, settings=SETTINGS).full_prompt(REPLAY_CONTEXT).tokens
     assert sticky[0] >= full  # the fallback turn carries the whole library
@@ -61,7 +66,8 @@ def test_the_static_policy_sends_the_full_prompt_every_turn():
 
 
 def test_messages_follow_the_system_blocks_in_order():
-    conversation = ConversationRouter(PromptRouter(LIBRARY, settings=SETTINGS.model_copy(update={"rollout_percent": 100.0})))
+    conversation = ConversationRouter(PromptRouter(LIBRARY, settings=SETTINGS.model_copy(update={"rollout_percent": 100.0})),
+                                      policy="sticky")
     templates = thread_templates(conversation, "t", CASES, PROFILE, NO_CACHE, "self-hosted", TokenCounter().count,
                                  lambda case: 0, random.Random(1))
     assert [len(t.blocks) - t.shared for t in templates] == [1, 3, 5, 7, 9]  # user, reply, user, ...

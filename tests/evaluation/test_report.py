@@ -159,8 +159,14 @@ def test_every_negative_money_figure_is_explained_where_it_appears(report):
     # the explanation follows the provider's caching rules: automatic caching has no writes to blame
     worst = next(r for r in ROWS if r["provider"] == "anthropic" and r["saving_vs_static"] == -0.41)
     static = next(r for r in ROWS if r["provider"] == "anthropic" and r["policy"] == "static")
-    assert "miss the cache and pay 1x (15% of its input misses, against 9% for the full prompt)" in explain(
+    assert "change from request to request miss the cache and pay 1x (15% of its input misses, against 9% for the full prompt)" in explain(
         worst, static, OPENAI_5)
+    # a policy that delivers modules inside the conversation keeps its system prompt: the writes are the conversation's
+    catalogue = {**worst, "policy": "catalogue", "thread_turns": 5}
+    reason = explain(catalogue, static, ANTHROPIC)
+    assert "modules delivered inside the conversation are written to the cache at 1.25x" in reason
+    assert "changing system prompt" not in reason and "mid-thread" not in reason
+    assert "mid-thread also discards the cached conversation" in explain({**worst, "thread_turns": 5}, static, ANTHROPIC)
 
 
 def test_the_html_renders_the_markdown_and_loads_nothing_from_elsewhere(report):

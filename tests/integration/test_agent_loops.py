@@ -37,6 +37,7 @@ ANTHROPIC_STEPS = [
 
 
 def conversation(route_tool_calls: bool = False, **settings) -> ConversationRouter:
+    settings.setdefault("delivery_policy", "sticky")  # sticky routing is what these loops check
     return ConversationRouter(PromptRouter(LIBRARY, settings=RouterSettings(_env_file=None, **settings)),
                               route_tool_calls=route_tool_calls)
 

@@ -33,6 +33,8 @@ LIBRARY = load_library(bundled_library_dir())
 
 
 def conversation(**settings) -> ConversationRouter:
+    # These tests are about sticky routing (the behaviour before delivery policies): pinned.
+    settings.setdefault("delivery_policy", "sticky")
     return ConversationRouter(PromptRouter(LIBRARY, settings=RouterSettings(_env_file=None, **settings)))
 
 

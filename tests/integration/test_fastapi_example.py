@@ -47,6 +47,7 @@ def test_the_example_serves_turns_and_toggles_routing(httpserver, redis_server, 
 
     httpserver.expect_request("/v1/messages", method="POST").respond_with_handler(provider)
     for name, value in {"PROMPT_ROUTER_STATE_URL": redis_server.url, "PROMPT_ROUTER_STATE_KEY_PREFIX": prefix,
+                        "PROMPT_ROUTER_DELIVERY_POLICY": "sticky",
                         "PROMPT_ROUTER_SWITCH_REFRESH_SECONDS": "0", "ANTHROPIC_API_KEY": "test-key",
                         "ANTHROPIC_BASE_URL": httpserver.url_for(""), "ADMIN_TOKEN": "s3cret"}.items():
         monkeypatch.setenv(name, value)

@@ -77,7 +77,8 @@ class Stack:
         (root / "config.yaml").write_text(CONFIG)
         env = {k: v for k, v in os.environ.items() if k not in DROPPED and not k.startswith("PROMPT_ROUTER_")}
         env.update(OFFLINE, FAKE_PROVIDER_BASE=f"http://127.0.0.1:{self.provider.port}/v1", TEST_MASTER_KEY=self.key,
-                   PROMPT_ROUTER_ROUTER="keyword", PROMPT_ROUTER_SENTRY_DSN=dsn_for(self.tracker),
+                   PROMPT_ROUTER_ROUTER="keyword", PROMPT_ROUTER_DELIVERY_POLICY="sticky",
+                   PROMPT_ROUTER_SENTRY_DSN=dsn_for(self.tracker),
                    PROMPT_ROUTER_TELEMETRY_SAMPLE_RATE="1", PROMPT_ROUTER_TELEMETRY_PROVIDER_SAMPLE_RATE="1",
                    PROMPT_ROUTER_LITELLM_MODELS="fake-*")
         self.log = root / "proxy.log"
@@ -137,7 +138,7 @@ def stack(tmp_path_factory):
 @pytest.fixture(scope="module")
 def local(bundled):
     """The same configuration in this process: what the proxy's hook must have produced."""
-    return ConversationRouter(PromptRouter(bundled, settings=RouterSettings(_env_file=None, router="keyword")))
+    return ConversationRouter(PromptRouter(bundled, settings=RouterSettings(_env_file=None, router="keyword")), policy="sticky")
 
 
 def _context(**extra: object) -> dict:
@@ -246,7 +247,7 @@ class Faults(Observer):
 def test_the_hook_fails_open_in_process(bundled, caplog):
     faults = Faults()
     router = PromptRouter(bundled, settings=RouterSettings(_env_file=None, router="keyword"), observers=[faults])
-    hook = PromptRouterCallback(ConversationRouter(router), LiteLLMSettings(_env_file=None))
+    hook = PromptRouterCallback(ConversationRouter(router, policy="sticky"), LiteLLMSettings(_env_file=None))
     odd = {"model": "m", "messages": [{"role": "user", "content": "deploy"}, "not a message"]}
     snapshot = repr(odd)
     assert asyncio.run(hook.async_pre_call_hook(None, None, odd, "acompletion")) is odd
@@ -259,3 +260,24 @@ def test_the_hook_fails_open_in_process(bundled, caplog):
     # embeddings and other calls are not chat requests
     data = {"model": "m", "input": ["x"]}
     assert asyncio.run(hook.async_pre_call_hook(None, None, data, "aembedding")) == {"model": "m", "input": ["x"]}
+
+
+def test_the_hook_puts_attached_modules_in_the_conversation_and_picks_auto_by_the_model(bundled):
+    from prompt_router.integration import DeliveryPlan, PlanCell, Traffic
+
+    plan = DeliveryPlan(bundled.version, (), (PlanCell("anthropic", 600.0, 5.0, 0.0, "catalogue", {"catalogue": 0.1}),))
+    router = PromptRouter(bundled, settings=RouterSettings(_env_file=None, router="keyword"))
+    hook = PromptRouterCallback(ConversationRouter(router, plan=plan, traffic=Traffic(600.0, 5.0, 0.0)),
+                                LiteLLMSettings(_env_file=None))
+    messages = [{"role": "system", "content": HOST_SYSTEM}, {"role": "user", "content": "search the web for the ECB decision"}]
+    for model, policy in (("claude-sonnet-5", "catalogue"), ("my-proxy-alias", "static")):  # an alias names no model
+        data = {"model": model, "messages": list(messages), "metadata": {"thread_id": model}}
+        asyncio.run(hook.async_pre_call_hook(None, None, data, "acompletion"))
+        assert data["metadata"][META_KEY]["policy"] == policy and data["messages"][0]["role"] == "system"
+        user = data["messages"][1]["content"]
+        if policy == "catalogue":
+            assert "# Capability modules" in data["messages"][0]["content"] and HOST_SYSTEM in data["messages"][0]["content"]
+            assert user.startswith('<prompt-module id="toolkit">') and user.endswith("\n\nsearch the web for the ECB decision")
+        else:
+            assert user == "search the web for the ECB decision"
+    assert messages[1] == {"role": "user", "content": "search the web for the ECB decision"}  # the client's, untouched

@@ -33,6 +33,7 @@ def add_trigger(root, word: str) -> None:
 
 
 def watched(root, **settings) -> ConversationRouter:
+    settings.setdefault("delivery_policy", "sticky")
     return ConversationRouter.from_settings(RouterSettings(_env_file=None, modules_dir=root, library_watch_seconds=0.05,
                                                            **settings))
 

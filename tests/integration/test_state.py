@@ -43,6 +43,7 @@ def user(text: str) -> dict:
 
 
 def conversation(store=None, **settings) -> ConversationRouter:
+    settings.setdefault("delivery_policy", "sticky")  # sticky routing is what the store serves here
     return ConversationRouter(PromptRouter(LIBRARY, settings=RouterSettings(_env_file=None, **settings)), store=store)
 
 
@@ -217,7 +218,8 @@ def test_a_redis_outage_degrades_to_per_request_routing_and_recovers(tmp_path, c
     try:
         store = RedisThreadStore(server.url, key_prefix="o:", timeout_seconds=0.05)
         conv = ConversationRouter(PromptRouter(LIBRARY, settings=RouterSettings(
-            _env_file=None, state_retry_seconds=0.2, history_turns=0, fallback="core", router="keyword")),
+            _env_file=None, state_retry_seconds=0.2, history_turns=0, fallback="core", router="keyword",
+            delivery_policy="sticky")),
                                   store=store)
         follow_up = [user("plot sales.csv by month"), user("thanks, looks good")]
         assert "data_processing" in conv.prepare("t", follow_up[:1], context=DATE).decision.modules

@@ -60,7 +60,7 @@ def fleet(redis_server, prefix):
 
 def test_workers_sharing_redis_serve_a_thread_as_one_process_does(fleet):
     assert len(set(fleet.pids)) == 3
-    one = ConversationRouter(PromptRouter.from_settings(RouterSettings(_env_file=None)))
+    one = ConversationRouter(PromptRouter.from_settings(RouterSettings(_env_file=None)), policy="sticky")
     for n in range(1, len(TURNS) + 1):
         expected = one.prepare("thread-1", [m for t in TURNS[:n] for m in ({"role": "user", "content": t},
                                                                               {"role": "assistant", "content": "Done."})][:-1],

@@ -13,7 +13,7 @@ DATE = {"current_date": "2026-11-22"}
 
 
 def serve(conn: Any, settings: dict[str, Any]) -> None:
-    conversation = ConversationRouter.from_settings(RouterSettings(_env_file=None, **settings))
+    conversation = ConversationRouter.from_settings(RouterSettings(_env_file=None, **{"delivery_policy": "sticky", **settings}))
     conn.send(os.getpid())
     while True:
         message = conn.recv()

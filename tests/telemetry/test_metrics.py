@@ -81,7 +81,7 @@ def test_no_tools_judgement_and_rollout_arm_are_attributes(bundled):
     provider = MeterProvider(metric_readers=[reader])
     router = PromptRouter(bundled, settings=RouterSettings(_env_file=None), observers=[OpenTelemetryMetrics(provider)])
     assert router.router.name == "hybrid"
-    conversation = ConversationRouter(router)
+    conversation = ConversationRouter(router, policy="sticky")
     prepared = conversation.prepare("t1", [{"role": "user", "content": "thanks, that was great!"}], context=DATE)
     assert prepared.decision.no_tools
     got = points(reader)
@@ -166,3 +166,47 @@ def _run(code: str) -> str:
 def test_off_by_default_costs_not_even_the_import_and_one_setting_turns_it_on():
     assert _run(OFF) == "[]"
     assert _run(ON) == "{'prompt_router.requests': 2}"
+
+
+def test_thread_figures_for_the_cost_model_are_metrics_labels_and_event_contexts(bundled):
+    """Per user turn: whether the routed module set changed from the previous turn's, and how
+    many tool modules the thread has needed so far; never on a tool step, never user text."""
+    from prompt_router.telemetry.events import routing_event
+
+    reader = InMemoryMetricReader()
+    router = PromptRouter(bundled, settings=RouterSettings(_env_file=None, router="keyword"),
+                          observers=[OpenTelemetryMetrics(MeterProvider(metric_readers=[reader]))])
+    conversation = ConversationRouter(router, policy="catalogue")
+    turns = ["search the web for the ECB decision", "thanks", "now chart the rates", "and the week after", SECRET_QUERY]
+    messages: list[dict] = []
+    results = []
+    for turn in turns:
+        messages.append({"role": "user", "content": turn})
+        results.append(conversation.prepare("t", messages, context=DATE).result)
+        messages.append({"role": "assistant", "content": "Done."})
+    messages[-1] = {"role": "assistant", "content": [{"type": "tool_use", "id": "a", "name": "run_shell", "input": {}}]}
+    messages.append({"role": "user", "content": [{"type": "tool_result", "tool_use_id": "a", "content": "ok"}]})
+    step = conversation.prepare("t", messages, context=DATE).result
+    assert step.thread.module_set is None and "module_set" not in step.labels  # a tool step is not a turn
+    expected = ["first"]
+    for n in range(1, len(turns)):  # routed on their own, as per-request routing would serve them
+        now, before = router.route(turns[n], turns[:n]), router.route(turns[n - 1], turns[:n - 1])
+        expected.append("same" if now.modules == before.modules else "changed")
+    assert [r.labels["module_set"] for r in results] == expected and {"same", "changed"} <= set(expected)
+    needed = [r.thread.tool_modules for r in results]
+    assert needed == sorted(needed) and needed[-1] == len(conversation.thread_state("t").modules) < len(bundled.tool_ids)
+    assert all(r.thread.library_tool_modules == len(bundled.tool_ids) for r in results)
+
+    got = points(reader)
+    for change in ("first", "same", "changed"):
+        assert total(got["prompt_router.thread.turns"], module_set=change, policy="catalogue") == expected.count(change)
+    [(attributes, histogram)] = got["prompt_router.thread.tool_modules"]
+    assert attributes == {"policy": "catalogue"} and histogram.count == len(turns) and histogram.sum == sum(needed)
+    assert total(got["prompt_router.tokens.sent"]) == sum(r.tokens_sent for r in [*results, step])
+    event = routing_event(results[-1])
+    assert event["contexts"]["prompt_router_thread"] == {
+        "module_set": expected[-1], "tool_modules": needed[-1], "library_tool_modules": len(bundled.tool_ids),
+        "library_share": round(needed[-1] / len(bundled.tool_ids), 4)}
+    assert event["tags"]["prompt_router.policy"] == "catalogue" and event["tags"]["prompt_router.policy_reason"] == "configured"
+    rendered = json.dumps([event, {name: [attrs for attrs, _ in series] for name, series in got.items()}])
+    assert "jane" not in rendered and "ECB" not in rendered  # ("flask" is there: a trigger text of the library)

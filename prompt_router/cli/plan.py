@@ -1,0 +1,107 @@
+"""`prompt-router plan`: simulate every delivery policy over a grid of providers and traffic,
+write the delivery plan `auto` serves, and check that auto never costs more than the full
+prompt (on the grid and between its points)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..builder import PromptBuilder
+from ..errors import UsageError
+from ..evaluation import read_cases
+from ..evaluation.costs import POLICIES, PROFILES, GridSpec, Profile, cost_grid, routed_module_sets
+from ..evaluation.planning import fit_bundles, make_plan
+from ..integration.plan import PLAN_NAME, DeliveryPlan
+from ..integration.pricing import PROVIDERS
+from ..pipeline import PromptRouter
+from ..storage import write_atomic
+from ..tokens import TokenCounter
+from ._common import load_settings, positive_float, positive_int
+
+DEFAULT_PROVIDERS = ("anthropic", "anthropic-1h", "anthropic-opus-5.5", "openai-4o", "openai-4.1", "openai-5",
+                     "openai-5.6", "deepseek", "none")
+# Scenarios between the grid's points, where auto serves the nearest cell's choice.
+BETWEEN_RATES = (200.0, 2000.0, 20000.0)
+BETWEEN_PROFILES = (Profile("3 turns", 3), Profile("10 turns", 10), Profile("agent loop 2x2", 2, tool_steps=2))
+TOLERANCE = 0.005  # simulation noise allowed before auto counts as costing more
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("plan", help="simulate the delivery policies and write the plan the auto policy serves")
+    p.add_argument("--cases", nargs="+", required=True, metavar="FILE",
+                   help="labelled cases the simulated threads are built from (A/B format)")
+    p.add_argument("--modules", metavar="DIR", help="library (default: the configured one)")
+    p.add_argument("--out", metavar="FILE", help=f"where the plan goes (default: {PLAN_NAME} in the library)")
+    p.add_argument("--providers", nargs="+", choices=sorted(PROVIDERS), default=list(DEFAULT_PROVIDERS),
+                   help="pricing families simulated (default: all but the short alias 'openai')")
+    p.add_argument("--rates", nargs="+", type=positive_float, default=[60.0, 600.0, 6000.0, 60000.0],
+                   metavar="THREADS_PER_HOUR", help="new threads per hour simulated (default: 60 600 6000 60000)")
+    p.add_argument("--requests", type=positive_int, default=2000, help="billed requests per scenario (default 2000)")
+    p.add_argument("--threads", type=positive_int, default=200, help="distinct threads built from the cases (default 200)")
+    p.add_argument("--check", action="store_true",
+                   help="also serve auto on the grid and between its points; exit 1 if it ever costs more than static")
+    p.add_argument("--rows", metavar="FILE", help="write every simulated row as JSON (for reports)")
+    p.set_defaults(func=cmd_plan)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    settings = load_settings(modules_dir=Path(args.modules) if args.modules else None)
+    router = PromptRouter.from_settings(settings)
+    args.cleanup.append(router.close)
+    cases = list(read_cases(args.cases, [router.library]))
+    if not cases:
+        raise UsageError("no cases to build threads from")
+    providers = tuple(PROVIDERS[name] for name in args.providers)
+    spec = GridSpec(providers, rates=tuple(args.rates), threads=args.threads, measured_requests=args.requests)
+    say = _progress(len(spec.profiles) * len(providers) * len(spec.rates))
+    rows = cost_grid(router, cases, spec, say)
+    builder = PromptBuilder(router.library, TokenCounter(settings.encoding))
+    bundles = fit_bundles(routed_module_sets(router, cases), router.library, builder)
+    plan = make_plan(router.library, rows, bundles)
+    out = Path(args.out) if args.out else Path(router.library.root) / PLAN_NAME
+    write_atomic(out, plan.to_json() + "\n")
+    _summary(plan)
+    print(f"wrote {out}")
+    failures: list[str] = []
+    if args.check:
+        check = GridSpec(providers, rates=(*spec.rates, *BETWEEN_RATES), profiles=(*PROFILES.values(), *BETWEEN_PROFILES),
+                         policies=(POLICIES["static"],), threads=args.threads, measured_requests=args.requests)
+        say = _progress(len(check.profiles) * len(providers) * len(check.rates))
+        checked = [r for r in cost_grid(router, cases, check, say, plan=plan, auto=True) if r["policy"] == "auto"]
+        rows += checked
+        failures = [f"{r['provider']} at {r['threads_per_hour']:g} threads/h, {r['profile']}: auto costs "
+                    f"{-r['saving_vs_static']:.1%} more than static" for r in checked if r["saving_vs_static"] < -TOLERANCE]
+        worst = min(checked, key=lambda r: r["saving_vs_static"])
+        print(f"auto in {len(checked)} scenarios: worst {worst['saving_vs_static']:+.1%} against static "
+              f"({worst['provider']}, {worst['threads_per_hour']:g} threads/h, {worst['profile']})")
+    if args.rows:
+        write_atomic(Path(args.rows), json.dumps(rows, indent=1) + "\n")
+    for failure in failures:
+        print(f"gate failed: {failure}")
+    return 1 if failures else 0
+
+
+def _progress(total: int) -> Any:
+    done = [0]
+
+    def say(step: str) -> None:
+        done[0] += 1
+        print(f"\r[{done[0]}/{total}] {step:60}", end="" if done[0] < total else "\n", file=sys.stderr, flush=True)
+
+    return say
+
+
+def _summary(plan: DeliveryPlan) -> None:
+    print("bundles: " + " < ".join("[" + ", ".join(b) + "]" for b in plan.bundles))
+    by_provider: dict[str, list[str]] = {}
+    for cell in plan.cells:
+        saving = cell.saving.get(cell.best, 0.0)
+        by_provider.setdefault(cell.provider, []).append(
+            f"{cell.threads_per_hour:g}/h {cell.thread_turns:g}t{f'+{cell.tool_steps:g}s' if cell.tool_steps else ''}: "
+            f"{cell.best} {saving:+.0%}")
+    for provider, cells in by_provider.items():
+        print(f"{provider}: " + "; ".join(cells))
