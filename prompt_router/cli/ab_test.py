@@ -9,19 +9,38 @@ from typing import Any
 from ..evaluation import (
     PROVIDERS,
     Arm,
-    CostModel,
-    TrafficModel,
     build_report,
-    cache_report,
     print_summary,
     read_cases,
     recall_reduction_curve,
     run_ab,
     write_report,
 )
+from ..evaluation.ab_costs import DEFAULT_PROFILES, RATES, ABCostSpec, profile, run_cost_model
+from ..evaluation.cost_summary import cost_section
+from ..evaluation.costs import Profile
 from ..library import ModuleLibrary, load_library
 from ..pipeline import PromptRouter
 from ._common import fraction, load_settings, positive_float, positive_int, require_rich
+
+DEFAULT_PROVIDERS = ("anthropic", "openai-5", "openai-4o", "deepseek", "none")
+
+
+def thread_profile(value: str) -> Profile:
+    """argparse type: TURNS (a chat thread) or TURNSxSTEPS (an agent loop: STEPS tool steps
+    after each user turn)."""
+    turns, _, steps = value.lower().partition("x")
+    try:
+        shape = (int(turns), int(steps) if steps else 0)
+    except ValueError:
+        shape = (0, 0)
+    if shape[0] < 1 or shape[1] < 0:
+        raise argparse.ArgumentTypeError(f"must be TURNS or TURNSxSTEPS (e.g. 5 or 4x4) with at least 1 turn, got {value!r}")
+    return profile(*shape)
+
+
+def _profile_text(p: Profile) -> str:
+    return f"{p.turns}x{p.tool_steps}" if p.tool_steps else str(p.turns)
 
 
 def register(sub: Any) -> None:
@@ -37,19 +56,23 @@ def register(sub: Any) -> None:
     p.add_argument("--min-recall", type=fraction, metavar="X", help="fail (exit 1) if arm B's recall is below X (0-1)")
     p.add_argument("--min-reduction", type=fraction, metavar="Y",
                    help="fail (exit 1) if the mean token reduction is below Y (0-1)")
-    p.add_argument("--price", type=positive_float, default=CostModel.price_per_million,
-                   help="USD per million input tokens (default 3.00)")
-    p.add_argument("--requests-per-month", type=positive_int, default=CostModel.requests_per_month,
-                   help="requests per month the money figures are scaled to (default 1,000,000)")
-    p.add_argument("--providers", nargs="+", choices=sorted(PROVIDERS), default=["anthropic", "openai"],
-                   help="provider caching rules simulated (default: anthropic openai)")
-    p.add_argument("--thread-lengths", nargs="+", type=positive_int, default=list(TrafficModel.thread_lengths),
-                   metavar="TURNS", help="thread lengths simulated, in turns (default: 1 5 20)")
-    p.add_argument("--threads-per-hour", type=positive_float, default=TrafficModel.threads_per_hour,
-                   help="new threads per hour in the simulated stream (default 600)")
-    p.add_argument("--tool-tokens", type=int, default=0, metavar="N",
-                   help="model the host's tool definitions at N tokens per tool, with and without filtering")
-    p.add_argument("--no-cache-sim", action="store_true", help="skip the cache-aware cost simulation")
+    p.add_argument("--gate-each", action="store_true",
+                   help="apply --min-recall and --min-reduction to every case file as well as to all cases together")
+    p.add_argument("--price", type=positive_float, default=3.00,
+                   help="USD per million base-price input tokens, for the dollar figures (default 3.00)")
+    p.add_argument("--requests-per-month", type=positive_int, default=1_000_000,
+                   help="requests per month the dollar figures are scaled to (default 1,000,000)")
+    p.add_argument("--providers", nargs="+", choices=sorted(PROVIDERS), default=list(DEFAULT_PROVIDERS), metavar="NAME",
+                   help=f"provider caching rules to bill under, from {', '.join(sorted(PROVIDERS))} "
+                        f"(default: {' '.join(DEFAULT_PROVIDERS)})")
+    p.add_argument("--thread-lengths", nargs="+", type=thread_profile, default=list(DEFAULT_PROFILES),
+                   metavar="TURNS[xSTEPS]",
+                   help="thread profiles of the cost model: user turns per thread, xSTEPS for an agent loop with STEPS "
+                        f"tool steps per turn (default: {' '.join(_profile_text(p) for p in DEFAULT_PROFILES)})")
+    p.add_argument("--threads-per-hour", nargs="+", type=positive_float, default=list(RATES), metavar="RATE",
+                   help=f"traffic rates of the cost model, new threads per hour (default: {' '.join(f'{r:g}' for r in RATES)})")
+    p.add_argument("--no-cost-model", "--no-cache-sim", dest="no_cost_model", action="store_true",
+                   help="skip the cost model (money with provider caching); --no-cache-sim is its old name")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     p.set_defaults(func=cmd_ab_test)
 
@@ -77,6 +100,23 @@ def _line_count(paths: list[str]) -> int:
     return total
 
 
+def _cost(args: argparse.Namespace, arm_b: Arm, cases: list[Any]) -> dict[str, Any]:
+    """The cost model over arm B's router: each policy against B's own full prompt."""
+    providers = tuple({PROVIDERS[name].name: PROVIDERS[name] for name in args.providers}.values())
+    profiles = tuple({(p.turns, p.tool_steps): p for p in args.thread_lengths}.values())
+    spec = ABCostSpec(providers, rates=tuple(dict.fromkeys(args.threads_per_hour)), profiles=profiles)
+    if args.quiet:
+        rows = run_cost_model(arm_b.router, cases, spec)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        cells = len(providers) * len(spec.rates) * len(profiles)
+        with Progress(TextColumn("cost model     "), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+            task = bar.add_task("cells", total=cells)
+            rows = run_cost_model(arm_b.router, cases, spec, progress=lambda _cell: bar.advance(task))
+    return cost_section(rows, providers, spec.describe(len(cases)), args.price, args.requests_per_month)
+
+
 def cmd_ab_test(args: argparse.Namespace) -> int:
     if not args.quiet:
         require_rich()
@@ -91,13 +131,10 @@ def cmd_ab_test(args: argparse.Namespace) -> int:
         with Progress(TextColumn("replaying cases"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
             task = bar.add_task("cases", total=_line_count(args.cases))
             run = run_ab(cases, arm_a, arm_b, progress=lambda _case: bar.advance(task))
-    traffic = TrafficModel(threads_per_hour=args.threads_per_hour, thread_lengths=tuple(args.thread_lengths),
-                           tool_tokens_per_tool=args.tool_tokens)
-    model = CostModel(args.price, args.requests_per_month, traffic, tuple(PROVIDERS[p] for p in args.providers))
-    rows = {} if args.no_cache_sim else cache_report(run.sample.items, arm_a, arm_b, model)
     curve = recall_reduction_curve(run.sample.items, arm_a, arm_b)
-    report = build_report(run, model, rows, list(args.cases), {"min_recall": args.min_recall, "min_reduction": args.min_reduction},
-                          curve)
+    cost = None if args.no_cost_model else _cost(args, arm_b, run.sample.items)
+    report = build_report(run, list(args.cases), {"min_recall": args.min_recall, "min_reduction": args.min_reduction,
+                                                  "each_file": args.gate_each}, curve, cost)
     paths = write_report(report, args.report_dir)
     if not args.quiet:
         print_summary(report)

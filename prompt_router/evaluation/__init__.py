@@ -1,11 +1,13 @@
 """The offline A/B harness: replay labelled cases through two configurations and report
-token savings, routing quality, latency and money (with and without provider caching).
-Sits on top of the runtime; the runtime never imports it."""
+token savings, routing quality, latency and money with each provider's prompt caching (the
+cost model in `costs`). Sits on top of the runtime; the runtime never imports it."""
 
-from .cache_sim import Turn, cache_report, conversation_for, make_threads, simulate, thread_turns
+from .ab_costs import ABCostSpec, run_cost_model
 from .cases import REPLAY_CONTEXT, Case, read_cases
-from .pricing import ANTHROPIC, OPENAI, PROVIDERS, CachePricing, CostModel, TrafficModel
-from .report import build_report, print_summary, write_report
+from .cost_summary import cost_section
+from .pricing import ANTHROPIC, OPENAI, PROVIDERS, CachePricing
+from .rendering import render_html, render_markdown
+from .report import build_report, evaluate_gates, print_summary, write_report
 from .runner import SHIFTS, ABRun, Arm, Outcome, recall_reduction_curve, run_ab, run_case
 
 __all__ = [
@@ -14,24 +16,22 @@ __all__ = [
     "PROVIDERS",
     "REPLAY_CONTEXT",
     "SHIFTS",
+    "ABCostSpec",
     "ABRun",
     "Arm",
     "CachePricing",
     "Case",
-    "CostModel",
     "Outcome",
-    "TrafficModel",
-    "Turn",
     "build_report",
-    "cache_report",
-    "conversation_for",
-    "make_threads",
+    "cost_section",
+    "evaluate_gates",
     "print_summary",
     "read_cases",
     "recall_reduction_curve",
+    "render_html",
+    "render_markdown",
     "run_ab",
     "run_case",
-    "simulate",
-    "thread_turns",
+    "run_cost_model",
     "write_report",
 ]

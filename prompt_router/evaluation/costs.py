@@ -23,6 +23,7 @@ policy, would make every percentage smaller (by 2-3x at typical output lengths).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -104,6 +105,7 @@ class Template:
         return self.routed_tokens * read
 
 
+@functools.lru_cache(maxsize=8192)  # a thread's messages are keyed again on every later request
 def _key(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
@@ -257,14 +259,16 @@ def _tool_block(prepared: PreparedPrompt, count: Callable[[str], int]) -> Block 
 
 
 def make_threads(sample: Sequence[Case], length: int, count: int) -> list[list[Case]]:
-    """`count` threads of `length` same-category cases, walking each category cyclically."""
+    """`count` threads of `length` same-category cases, walking each category cyclically.
+    The first cases of the threads are spread evenly over the sample, so every case file and
+    category seeds its share of threads however few are asked for."""
     ordered = sorted(sample, key=lambda c: (c.source, c.line, c.id))
     by_category: dict[str, list[Case]] = defaultdict(list)
     for case in ordered:
         by_category[case.category].append(case)
     threads = []
     for t in range(count):
-        seed = ordered[t % len(ordered)]
+        seed = ordered[t * len(ordered) // count if count < len(ordered) else t % len(ordered)]
         group = by_category[seed.category]
         start = group.index(seed)
         threads.append([group[(start + k) % len(group)] for k in range(length)])
@@ -317,15 +321,24 @@ def simulate(thread_stream: Sequence[list[Template]], provider: CachePricing, th
     return Outcome(bill, bill.cost - bill.shared_cost + ceiling)
 
 
-def policy_stream(router: PromptRouter, policy: Policy, threads: Sequence[Sequence[Case]], profile: Profile,
-                  provider: CachePricing, model: str, counter: TokenCounter, routed_tokens: Callable[[Case], int],
-                  seed: int, *, plan: DeliveryPlan | None = None, traffic: Traffic | None = None) -> list[list[Template]]:
-    """Every thread of the scenario served under `policy` by a fresh ConversationRouter
-    (empty thread state); `plan` gives the bundles (and auto's table), `traffic` the traffic
-    auto looks the plan up by."""
+def serving_router(router: PromptRouter, provider: CachePricing) -> PromptRouter:
+    """The PromptRouter the simulation serves `provider`'s requests with: `router`'s library
+    and strategy, every thread in the routed arm."""
     settings = router.settings.model_copy(update={"rollout_percent": 100.0, "use_dynamic_routing": True,
                                                   "delivery_pricing": provider.name})
-    conversation = ConversationRouter(PromptRouter(router.library, router=router.router, settings=settings),
+    return PromptRouter(router.library, router=router.router, settings=settings)
+
+
+def policy_stream(router: PromptRouter, policy: Policy, threads: Sequence[Sequence[Case]], profile: Profile,
+                  provider: CachePricing, model: str, counter: TokenCounter, routed_tokens: Callable[[Case], int],
+                  seed: int, *, plan: DeliveryPlan | None = None, traffic: Traffic | None = None,
+                  serving: PromptRouter | None = None) -> list[list[Template]]:
+    """Every thread of the scenario served under `policy` by a fresh ConversationRouter
+    (empty thread state); `plan` gives the bundles (and auto's table), `traffic` the traffic
+    auto looks the plan up by. `serving` (from `serving_router`) can be shared by the policies
+    of one provider: thread state lives in the ConversationRouter, and the shared engine
+    routes each query once instead of once per policy."""
+    conversation = ConversationRouter(serving or serving_router(router, provider),
                                       policy=policy.name, plan=plan, traffic=traffic)  # type: ignore[arg-type]
     count = _Counter(counter)
     rng = random.Random(seed)
@@ -380,12 +393,14 @@ def cost_grid(router: PromptRouter, cases: Sequence[Case], spec: GridSpec,
 
     rows: list[dict[str, Any]] = []
     policies = (*spec.policies, *((AUTO,) if auto else ()))
+    servers: dict[str, PromptRouter] = {}  # one engine per provider, shared by its policies
     for profile in spec.profiles:
         threads = make_threads(cases, profile.turns, spec.threads)
         for provider in spec.providers:
             model = MODELS.get(provider.name, provider.name)
+            serving = servers.setdefault(provider.name, serving_router(router, provider))
             streams = {policy.name: policy_stream(router, policy, threads, profile, provider, model, counter,
-                                                  routed_tokens, spec.seed, plan=plan)
+                                                  routed_tokens, spec.seed, plan=plan, serving=serving)
                        for policy in policies if policy.name != "auto"}
             for rate in spec.rates:
                 outcomes = {name: simulate(stream, provider, rate, measured_requests=spec.measured_requests,
@@ -393,7 +408,7 @@ def cost_grid(router: PromptRouter, cases: Sequence[Case], spec: GridSpec,
                 if auto:
                     traffic = Traffic(rate, profile.turns, profile.tool_steps)
                     stream = policy_stream(router, AUTO, threads, profile, provider, model, counter, routed_tokens,
-                                           spec.seed, plan=plan, traffic=traffic)
+                                           spec.seed, plan=plan, traffic=traffic, serving=serving)
                     outcomes["auto"] = simulate(stream, provider, rate, measured_requests=spec.measured_requests,
                                                 seed=spec.seed)
                 static = outcomes.get("static")

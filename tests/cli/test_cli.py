@@ -165,11 +165,13 @@ def test_ab_test_writes_reports_and_gates(capsys, tmp_path):
     cases = _cases(tmp_path / "cases.jsonl", CASES)
     out_dir = tmp_path / "report"
     code, out, _ = cli(capsys, "ab-test", "--cases", str(cases), "--report-dir", str(out_dir), "--quiet",
-                       "--router-b", "keyword", "--thread-lengths", "1", "2", "--providers", "anthropic")
+                       "--router-b", "keyword", "--thread-lengths", "1", "2", "--providers", "anthropic",
+                       "--threads-per-hour", "600")
     assert code == EXIT_OK and "wrote" in out
     report = json.loads((out_dir / "report.json").read_text())
-    assert report["schema"] == "prompt-router.ab-report/1" and report["overall"]["cases"] == 4
-    assert report["cache"]["scenarios"] and (out_dir / "report.html").read_text().startswith("<!doctype html>")
+    assert report["schema"] == "prompt-router.ab-report/2" and report["overall"]["cases"] == 4
+    assert {r["provider"] for r in report["cost"]["rows"]} == {"anthropic"} and report["verdict"]["money"]
+    assert (out_dir / "report.html").read_text().startswith("<!doctype html>")
     code, out, _ = cli(capsys, "ab-test", "--cases", str(cases), "--report-dir", str(out_dir), "--quiet",
                        "--no-cache-sim", "--min-reduction", "0.99")
     assert code == EXIT_FAILED and "gate failed: mean token reduction" in out

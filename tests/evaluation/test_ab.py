@@ -1,9 +1,8 @@
-"""The A/B harness: case files, metrics, the cache model, reports and gates."""
+"""The A/B harness: case files, metrics, the command line with its cost model, reports and gates."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from prompt_router import CaseFileError, PromptRouter, RouterSettings
-from prompt_router.evaluation import ANTHROPIC, OPENAI, Arm, CostModel, TrafficModel, read_cases, run_ab
-from prompt_router.evaluation.cache_sim import Turn, simulate
+from prompt_router.evaluation import Arm, read_cases, run_ab
 from prompt_router.evaluation.cases import REPLAY_CONTEXT as CONTEXT
 from prompt_router.evaluation.runner import Reservoir
 
@@ -135,57 +133,21 @@ def test_reservoir_is_bounded_and_uniform():
     assert 30_000 < sum(reservoir.items) / 100 < 70_000  # a uniform sample's mean
 
 
-# --- cache model ------------------------------------------------------------------------------
-
-
-def _turn(system: int, key: str, prefix: int = 1500) -> Turn:
-    return Turn(system, prefix, ("v", key), ("v", "core"))
-
-
-def test_a_repeated_prompt_is_read_from_cache():
-    model = CostModel(traffic=TrafficModel(threads_per_hour=3600, user_tokens=50))
-    threads = [[_turn(8000, "all")] for _ in range(100)]
-    bill = simulate(threads, ANTHROPIC, model)
-    # first request writes 8,050 tokens; the other 99 read 8,000 and write 50
-    assert bill.read_tokens == 99 * 8000
-    assert bill.cost_units == pytest.approx(8050 * 1.25 + 99 * (8000 * 0.1 + 50 * 1.25))
-
-
-def test_a_changed_system_prompt_invalidates_the_conversation():
-    model = CostModel(traffic=TrafficModel(threads_per_hour=1, turn_tokens=1000, user_tokens=0, turn_gap_seconds=10))
-    stable = simulate([[_turn(3000, "x"), _turn(3000, "x")]], ANTHROPIC, model)
-    changing = simulate([[_turn(3000, "x"), _turn(3000, "y")]], ANTHROPIC, model)
-    assert stable.read_tokens == 3000  # turn 2 reuses turn 1's whole prompt
-    assert changing.read_tokens == 1500  # only the core prefix survives the change
-    assert changing.cost_units > stable.cost_units
-
-
-def test_cache_entries_expire_and_small_prompts_are_not_cached():
-    slow = CostModel(traffic=TrafficModel(threads_per_hour=0.001, user_tokens=0))  # ~6 weeks apart >> 5 min TTL
-    bill = simulate([[_turn(8000, "all")] for _ in range(20)], ANTHROPIC, slow)
-    assert bill.read_tokens == 0 and bill.write_tokens == 20 * 8000
-    tiny = simulate([[_turn(900, "s", prefix=500)] for _ in range(20)], OPENAI, CostModel())
-    assert tiny.read_tokens == 0 and tiny.cost_units == tiny.uncached_tokens
-
-
-def test_openai_caches_in_128_token_steps_without_write_premium():
-    model = CostModel(traffic=TrafficModel(threads_per_hour=3600, user_tokens=0))
-    bill = simulate([[_turn(2000, "s", prefix=1100)] for _ in range(2)], OPENAI, model)
-    assert bill.read_tokens == 1920 and bill.write_tokens == 0  # 2,000 rounded down to 15 x 128
-
-
 # --- command line -----------------------------------------------------------------------------
 
 
 def _ab(*args: str) -> subprocess.CompletedProcess[str]:
-    # The cache simulation serves the dynamic arm through ConversationRouter with the arm's
-    # settings: pinned to sticky routing, which these reports describe.
-    env = {**os.environ, "PROMPT_ROUTER_DELIVERY_POLICY": "sticky"}
     return subprocess.run([sys.executable, "-m", "prompt_router.cli", "ab-test", *args],
-                          capture_output=True, text=True, timeout=300, env=env)
+                          capture_output=True, text=True, timeout=300)
 
 
-def test_ab_test_writes_reports_and_enforces_gates(tmp_path):
+ROW_FIELDS = {"provider", "threads_per_hour", "profile", "thread_turns", "tool_steps", "policy", "requests",
+              "tokens_per_request", "cost_per_request", "relative_cost", "cache_read_share", "cache_write_share",
+              "saving_vs_static", "ceiling_saving", "ceiling_share", "token_saving_vs_static", "usd_per_month",
+              "usd_saving_per_month"}
+
+
+def test_ab_test_writes_reports_with_the_cost_model_and_enforces_gates(tmp_path):
     library = write_library(tmp_path / "lib", SMALL)
     cases = write_cases(tmp_path / "c.jsonl", [
         case("1", "plot the revenue", ["charts"], "data"),
@@ -193,13 +155,27 @@ def test_ab_test_writes_reports_and_enforces_gates(tmp_path):
         case("3", "hello", [], "chat"),
     ])
     out = tmp_path / "report"
-    ok = _ab("--cases", str(cases), "--library-a", str(library), "--library-b", str(library),
-             "--report-dir", str(out), "--min-recall", "1.0", "--quiet", "--thread-lengths", "1", "2")
+    ok = _ab("--cases", str(cases), "--library-a", str(library), "--library-b", str(library), "--report-dir", str(out),
+             "--min-recall", "1.0", "--quiet", "--providers", "anthropic", "openai", "none", "--thread-lengths", "1", "2x1",
+             "--threads-per-hour", "60", "6000")
     assert ok.returncode == 0, ok.stderr
     report = json.loads((out / "report.json").read_text())
-    assert report["schema"] == "prompt-router.ab-report/1" and report["gates"]["passed"]
+    assert report["schema"] == "prompt-router.ab-report/2" and report["gates"]["passed"]
     assert set(report["by_category"]) == {"data", "ops", "chat"}
-    assert {r["provider"] for r in report["cache"]["scenarios"]} == {"anthropic", "openai-4o"}
+    cost = report["cost"]
+    policies = cost["policies"]
+    assert policies[0] == "static" and {"per_request", "sticky"} <= set(policies)
+    # one row per provider x rate x profile x policy ("openai" is GPT-4o-era caching by its pricing name)
+    assert {(r["provider"], r["threads_per_hour"], r["profile"], r["policy"]) for r in cost["rows"]} == {
+        (p, rate, profile, policy) for p in ("anthropic", "openai-4o", "none") for rate in (60.0, 6000.0)
+        for profile in ("1 turn", "2 turns, 1 tool steps") for policy in policies}
+    assert all(set(r) == ROW_FIELDS for r in cost["rows"])
+    assert [p["name"] for p in cost["grid"]["profiles"]] == ["1 turn", "2 turns, 1 tool steps"]
+    assert cost["grid"]["profiles"][1]["tool_steps"] == 1 and cost["grid"]["threads_per_hour"] == [60.0, 6000.0]
+    assert list(cost["providers"]) == ["anthropic", "openai-4o", "none"]
+    for summary in cost["providers"].values():
+        assert set(summary["policies"]) == set(policies) - {"static"} and summary["outcome"] in ("saves", "mixed", "costs more")
+    assert [m["provider"] for m in report["verdict"]["money"]] == ["anthropic", "openai-4o", "none"]
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 4 and "http://" not in html and "https://" not in html
     assert "## Recall by module (B)" in (out / "report.md").read_text()
@@ -208,6 +184,26 @@ def test_ab_test_writes_reports_and_enforces_gates(tmp_path):
                   "--report-dir", str(out), "--min-reduction", "0.99", "--quiet", "--no-cache-sim")
     assert failing.returncode == 1
     assert "gate failed: mean token reduction" in failing.stdout and "--min-reduction 0.99" in failing.stdout
+    assert json.loads((out / "report.json").read_text())["cost"] is None  # the old flag name still skips the model
+
+
+def test_gate_each_applies_the_gates_to_every_case_file(tmp_path, capsys):
+    from prompt_router.cli import main
+
+    library = write_library(tmp_path / "lib", SMALL)
+    good = write_cases(tmp_path / "good.jsonl", [case(str(i), "plot the revenue", ["charts"]) for i in range(9)])
+    bad = write_cases(tmp_path / "bad.jsonl", [case("b", "plot it and ship it", ["charts", "deploy"])])
+    common = ["ab-test", "--cases", str(good), str(bad), "--library-a", str(library), "--library-b", str(library), "--quiet",
+              "--no-cost-model", "--min-recall", "0.85", "--report-dir"]
+    assert main([*common, str(tmp_path / "r1")]) == 0, capsys.readouterr()  # 9 of 10 cases pass: 90% overall
+    capsys.readouterr()
+    assert main([*common, str(tmp_path / "r2"), "--gate-each"]) == 1
+    out = capsys.readouterr().out
+    assert f"gate failed: recall 0.0000 is below --min-recall 0.85 (arm B, case file {bad})" in out
+    assert "good.jsonl" not in out
+    gates = json.loads((tmp_path / "r2" / "report.json").read_text())["gates"]
+    assert gates["each_file"] and [(c["scope"], c["passed"]) for c in gates["checks"]] == [
+        ("all cases", True), (str(good), True), (str(bad), False)]
 
 
 def test_ab_test_compares_two_libraries(tmp_path):
@@ -228,23 +224,3 @@ def test_ab_test_bad_input_is_one_clear_error(tmp_path):
     assert proc.returncode == 2 and "c.jsonl:1: invalid JSON" in proc.stderr and "Traceback" not in proc.stderr
     proc = _ab("--cases", str(bad), "--min-recall", "99")
     assert proc.returncode == 2 and "between 0 and 1" in proc.stderr
-
-
-def test_a_changed_tool_list_invalidates_even_the_core_prefix():
-    model = CostModel(traffic=TrafficModel(threads_per_hour=3600, user_tokens=0))
-    same = [[Turn(3000, 1500, ("v", "x"), ("v", "core"), 4000, ("a", "b"))] for _ in range(2)]
-    changed = [[Turn(3000, 1500, ("v", "x"), ("v", "core"), 4000, tools)] for tools in (("a", "b"), ("a", "c"))]
-    assert simulate(same, ANTHROPIC, model).read_tokens == 7000  # tools + system reused
-    assert simulate(changed, ANTHROPIC, model).read_tokens == 0  # nothing behind the changed tools survives
-
-
-def test_tool_filtering_rows_appear_when_tools_are_modelled(tmp_path):
-    cases = write_cases(tmp_path / "c.jsonl", [case(str(i), q, []) for i, q in enumerate(["chart it", "email bob", "hi"])])
-    out = tmp_path / "r"
-    proc = _ab("--cases", str(cases), "--report-dir", str(out), "--quiet", "--tool-tokens", "300", "--thread-lengths", "1",
-               "--providers", "openai")
-    assert proc.returncode == 0, proc.stderr
-    rows = json.loads((out / "report.json").read_text())["cache"]["scenarios"]
-    assert {r["filter_tools"] for r in rows} == {False, True}
-    unfiltered, filtered = sorted(rows, key=lambda r: r["filter_tools"])
-    assert filtered["b"]["tokens_per_request"] < unfiltered["b"]["tokens_per_request"]

@@ -79,8 +79,9 @@ def test_bad_environment_values_are_one_line_errors_for_every_command(command, c
     assert code == EXIT_USAGE and err.count("\n") == 1 and "PROMPT_ROUTER_MAX_SCAN_CHARS" in err
 
 
-@pytest.mark.parametrize("option", [["--thread-lengths", "0"], ["--thread-lengths", "5", "0"], ["--threads-per-hour", "0"],
-                                    ["--threads-per-hour", "inf"], ["--requests-per-month", "0"]])
+@pytest.mark.parametrize("option", [["--thread-lengths", "0"], ["--thread-lengths", "5", "0"], ["--thread-lengths", "4x-1"],
+                                    ["--thread-lengths", "x4"], ["--threads-per-hour", "0"], ["--threads-per-hour", "600", "inf"],
+                                    ["--requests-per-month", "0"]])
 def test_zero_traffic_options_are_usage_errors(option, capsys):
     """`--thread-lengths 0` and `--threads-per-hour 0` divided by zero."""
     with pytest.raises(SystemExit) as info:

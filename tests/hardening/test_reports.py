@@ -74,7 +74,7 @@ def test_the_report_writer_turns_write_failures_into_a_usage_error(tmp_path, mon
     monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
     report = {"schema": "x"}
     monkeypatch.setattr("prompt_router.evaluation.report.render_markdown", lambda r: "md")
-    monkeypatch.setattr("prompt_router.evaluation.report.render_html", lambda r, m: "html")
+    monkeypatch.setattr("prompt_router.evaluation.report.render_html", lambda r: "html")
     with pytest.raises(UsageError, match="cannot write the report .No space left on device."):
         write_report(report, out)
     assert {name: (out / name).read_text() for name in OLD} == OLD
