@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
+from ..errors import ModelError
 from ..evaluation import (
     PROVIDERS,
     Arm,
@@ -19,6 +21,7 @@ from ..evaluation import (
 from ..evaluation.ab_costs import DEFAULT_PROFILES, RATES, ABCostSpec, profile, run_cost_model
 from ..evaluation.cost_summary import cost_section
 from ..evaluation.costs import Profile
+from ..integration.plan import PLAN_NAME, DeliveryPlan
 from ..library import ModuleLibrary, load_library
 from ..pipeline import PromptRouter
 from ._common import fraction, load_settings, positive_float, positive_int, require_rich
@@ -100,21 +103,39 @@ def _line_count(paths: list[str]) -> int:
     return total
 
 
+def _plan(args: argparse.Namespace, router: PromptRouter) -> DeliveryPlan | None:
+    """Arm B's delivery plan when its library has a current one: the cost model then serves
+    the plan's bundles and the auto policy, and the gate checks auto against static."""
+    configured = router.settings.delivery_plan if not args.library_b else None
+    path = configured or Path(router.library.root) / PLAN_NAME
+    if not path.exists():
+        return None
+    try:
+        return DeliveryPlan.load(path, router.library.version)
+    except ModelError as exc:
+        print(f"warning: {exc}; the cost model leaves the auto policy out", file=sys.stderr)
+        return None
+
+
 def _cost(args: argparse.Namespace, arm_b: Arm, cases: list[Any]) -> dict[str, Any]:
     """The cost model over arm B's router: each policy against B's own full prompt."""
     providers = tuple({PROVIDERS[name].name: PROVIDERS[name] for name in args.providers}.values())
     profiles = tuple({(p.turns, p.tool_steps): p for p in args.thread_lengths}.values())
     spec = ABCostSpec(providers, rates=tuple(dict.fromkeys(args.threads_per_hour)), profiles=profiles)
+    plan = _plan(args, arm_b.router)
     if args.quiet:
-        rows = run_cost_model(arm_b.router, cases, spec)
+        rows = run_cost_model(arm_b.router, cases, spec, plan=plan)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         cells = len(providers) * len(spec.rates) * len(profiles)
         with Progress(TextColumn("cost model     "), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
             task = bar.add_task("cells", total=cells)
-            rows = run_cost_model(arm_b.router, cases, spec, progress=lambda _cell: bar.advance(task))
-    return cost_section(rows, providers, spec.describe(len(cases)), args.price, args.requests_per_month)
+            rows = run_cost_model(arm_b.router, cases, spec, progress=lambda _cell: bar.advance(task), plan=plan)
+    grid = spec.describe(len(cases))
+    if plan is not None:
+        grid["policies"].append("auto")
+    return cost_section(rows, providers, grid, args.price, args.requests_per_month)
 
 
 def cmd_ab_test(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from ..builder import PromptBuilder
 from ..errors import UsageError
 from ..evaluation import read_cases
 from ..evaluation.costs import POLICIES, PROFILES, GridSpec, Profile, cost_grid, routed_module_sets
-from ..evaluation.planning import fit_bundles, make_plan
+from ..evaluation.planning import auto_losses, fit_bundles, make_plan
 from ..integration.plan import PLAN_NAME, DeliveryPlan
 from ..integration.pricing import PROVIDERS
 from ..pipeline import PromptRouter
@@ -24,10 +25,9 @@ from ._common import load_settings, positive_float, positive_int
 
 DEFAULT_PROVIDERS = ("anthropic", "anthropic-1h", "anthropic-opus-5.5", "openai-4o", "openai-4.1", "openai-5",
                      "openai-5.6", "deepseek", "none")
-# Scenarios between the grid's points, where auto serves the nearest cell's choice.
-BETWEEN_RATES = (200.0, 2000.0, 20000.0)
+# Thread shapes between the grid's, where auto serves the nearest cell's choice.
 BETWEEN_PROFILES = (Profile("3 turns", 3), Profile("10 turns", 10), Profile("agent loop 2x2", 2, tool_steps=2))
-TOLERANCE = 0.005  # simulation noise allowed before auto counts as costing more
+BEYOND = 3.0  # the plan also simulates traffic this factor below and above its grid's rates
 
 
 def register(sub: Any) -> None:
@@ -59,29 +59,33 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if not cases:
         raise UsageError("no cases to build threads from")
     providers = tuple(PROVIDERS[name] for name in args.providers)
-    spec = GridSpec(providers, rates=tuple(args.rates), threads=args.threads, measured_requests=args.requests)
+    grid_rates = tuple(sorted(set(args.rates)))
+    # Every scenario auto may be served in: the grid, and the traffic between and just beyond
+    # its points, which the plan charges to the cell the runtime would serve it from.
+    rates = tuple(sorted({*grid_rates, *between_rates(grid_rates)}))
+    profiles = (*PROFILES.values(), *BETWEEN_PROFILES)
     rows: list[dict[str, Any]] = []
     if args.verify:
         plan = DeliveryPlan.load(args.verify, router.library.version)
     else:
-        say = _progress(len(spec.profiles) * len(providers) * len(spec.rates))
-        rows = cost_grid(router, cases, spec, say)
+        spec = GridSpec(providers, rates=rates, profiles=profiles, threads=args.threads, measured_requests=args.requests)
+        rows = cost_grid(router, cases, spec, _progress(len(profiles) * len(providers) * len(rates)))
         builder = PromptBuilder(router.library, TokenCounter(settings.encoding))
         bundles = fit_bundles(routed_module_sets(router, cases), router.library, builder)
-        plan = make_plan(router.library, rows, bundles)
+        plan = make_plan(router.library, rows, bundles, rates=grid_rates,
+                         shapes=[(p.turns, p.tool_steps) for p in PROFILES.values()])
         out = Path(args.out) if args.out else Path(router.library.root) / PLAN_NAME
         write_atomic(out, plan.to_json() + "\n")
         _summary(plan)
         print(f"wrote {out}")
     failures: list[str] = []
     if args.check or args.verify:
-        check = GridSpec(providers, rates=(*spec.rates, *BETWEEN_RATES), profiles=(*PROFILES.values(), *BETWEEN_PROFILES),
-                         policies=(POLICIES["static"],), threads=args.threads, measured_requests=args.requests)
-        say = _progress(len(check.profiles) * len(providers) * len(check.rates))
+        check = GridSpec(providers, rates=rates, profiles=profiles, policies=(POLICIES["static"],), threads=args.threads,
+                         measured_requests=args.requests)
+        say = _progress(len(profiles) * len(providers) * len(rates))
         checked = [r for r in cost_grid(router, cases, check, say, plan=plan, auto=True) if r["policy"] == "auto"]
         rows += checked
-        failures = [f"{r['provider']} at {r['threads_per_hour']:g} threads/h, {r['profile']}: auto costs "
-                    f"{-r['saving_vs_static']:.1%} more than static" for r in checked if r["saving_vs_static"] < -TOLERANCE]
+        failures = auto_losses(checked)
         worst = min(checked, key=lambda r: r["saving_vs_static"])
         print(f"auto in {len(checked)} scenarios: worst {worst['saving_vs_static']:+.1%} against static "
               f"({worst['provider']}, {worst['threads_per_hour']:g} threads/h, {worst['profile']})")
@@ -90,6 +94,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
     for failure in failures:
         print(f"gate failed: {failure}")
     return 1 if failures else 0
+
+
+def between_rates(rates: tuple[float, ...]) -> tuple[float, ...]:
+    """The geometric midpoints of consecutive grid rates, and `BEYOND` times below the lowest
+    and above the highest, to two significant figures (60, 600 -> 20, 190, 1800)."""
+    points = [rates[0] / BEYOND, *(math.sqrt(a * b) for a, b in zip(rates, rates[1:])), rates[-1] * BEYOND]
+    return tuple(float(f"{p:.2g}") for p in points)
 
 
 def _progress(total: int) -> Any:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..integration.plan import DeliveryPlan
 from ..integration.pricing import CachePricing
 from ..pipeline import PromptRouter
 from .cases import Case
@@ -74,13 +75,14 @@ class ABCostSpec:
 
 
 def run_cost_model(router: PromptRouter, cases: Sequence[Case], spec: ABCostSpec,
-                   progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+                   progress: Callable[[str], None] | None = None, *, plan: DeliveryPlan | None = None) -> list[dict[str, Any]]:
     """The grid's rows (see `costs.cost_grid`), profile by profile with each profile's own
-    number of threads."""
+    number of threads; with the library's delivery `plan`, its bundles and the auto policy
+    served from it as well."""
     rows: list[dict[str, Any]] = []
     for thread_profile in spec.profiles:
         grid = GridSpec(spec.providers, rates=spec.rates, profiles=(thread_profile,), policies=spec.policies,
                         threads=spec.threads(thread_profile, len(cases)), measured_requests=spec.measured_requests,
                         seed=spec.seed)
-        rows += cost_grid(router, cases, grid, progress)
+        rows += cost_grid(router, cases, grid, progress, plan=plan, auto=plan is not None)
     return rows

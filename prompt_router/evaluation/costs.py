@@ -35,10 +35,11 @@ from typing import Any
 
 from ..builder import PromptBuilder
 from ..integration import ConversationRouter, PreparedPrompt, anthropic_request, openai_messages
+from ..integration.auto import PolicyChooser
 from ..integration.loading import load_module_tool
 from ..integration.plan import DeliveryPlan
 from ..integration.pricing import CachePricing
-from ..integration.traffic import Traffic
+from ..integration.traffic import Traffic, TrafficMeter
 from ..pipeline import PromptRouter
 from ..tokens import TokenCounter
 from .billing import Bill, Block, Mark, ProviderCache, Request
@@ -381,9 +382,10 @@ def cost_grid(router: PromptRouter, cases: Sequence[Case], spec: GridSpec,
     `auto`, the table the auto policy is served by (each scenario's true traffic)."""
     counter = TokenCounter(router.settings.encoding)
     routed: dict[str, int] = {}
-    if plan is None:
+    if plan is None or not plan.bundles:  # the bundles policy is simulated with bundles fitted to these cases
         builder = PromptBuilder(router.library, counter)
-        plan = DeliveryPlan(router.library.version, fit_bundles(routed_module_sets(router, cases), router.library, builder), ())
+        plan = DeliveryPlan(router.library.version, fit_bundles(routed_module_sets(router, cases), router.library, builder),
+                            plan.cells if plan is not None else ())
 
     def routed_tokens(case: Case) -> int:
         if case.id not in routed:
@@ -402,15 +404,21 @@ def cost_grid(router: PromptRouter, cases: Sequence[Case], spec: GridSpec,
             streams = {policy.name: policy_stream(router, policy, threads, profile, provider, model, counter,
                                                   routed_tokens, spec.seed, plan=plan, serving=serving)
                        for policy in policies if policy.name != "auto"}
+            auto_streams: dict[str, list[list[Template]]] = {}
             for rate in spec.rates:
                 outcomes = {name: simulate(stream, provider, rate, measured_requests=spec.measured_requests,
                                            seed=spec.seed) for name, stream in streams.items()}
                 if auto:
                     traffic = Traffic(rate, profile.turns, profile.tool_steps)
-                    stream = policy_stream(router, AUTO, threads, profile, provider, model, counter, routed_tokens,
-                                           spec.seed, plan=plan, traffic=traffic, serving=serving)
-                    outcomes["auto"] = simulate(stream, provider, rate, measured_requests=spec.measured_requests,
-                                                seed=spec.seed)
+                    # auto's threads depend on the traffic only through the policy it chooses
+                    choice = PolicyChooser(TrafficMeter(), plan=plan, traffic=traffic).choose(
+                        "auto", serving.settings, router.library, model)
+                    if choice.policy not in auto_streams:
+                        auto_streams[choice.policy] = policy_stream(router, AUTO, threads, profile, provider, model,
+                                                                    counter, routed_tokens, spec.seed, plan=plan,
+                                                                    traffic=traffic, serving=serving)
+                    outcomes["auto"] = simulate(auto_streams[choice.policy], provider, rate,
+                                                measured_requests=spec.measured_requests, seed=spec.seed)
                 static = outcomes.get("static")
                 for name, outcome in outcomes.items():
                     rows.append(_row(provider, rate, profile, name, outcome, static))

@@ -16,6 +16,7 @@ from .cases import REPLAY_CONTEXT
 
 MAX_BUNDLES = 3  # nested bundles before the full library
 MARGIN = 0.02  # a policy must save at least this much (and around its cell) to replace static
+AUTO_TOLERANCE = 0.005  # simulation noise allowed before auto counts as costing more than static
 
 
 def fit_bundles(module_sets: Iterable[frozenset[str]], library: ModuleLibrary, builder: PromptBuilder,
@@ -51,43 +52,70 @@ def fit_bundles(module_sets: Iterable[frozenset[str]], library: ModuleLibrary, b
     return tuple(tuple(order[:k]) for k in cuts)
 
 
-def make_plan(library: ModuleLibrary, rows: Sequence[Mapping[str, Any]],
-              bundles: tuple[tuple[str, ...], ...], margin: float = MARGIN) -> DeliveryPlan:
-    """One cell per simulated scenario. A cell's policy must save in the cell *and* in its
-    neighbours (the next rate up and down, the next thread length up and down, for the same
-    provider): the runtime serves a cell to traffic anywhere near it, so a policy that saves
-    only exactly at the grid point is not chosen. The saving it keeps is the worst of those,
-    and it must exceed `margin`; otherwise the cell serves static."""
+def make_plan(library: ModuleLibrary, rows: Sequence[Mapping[str, Any]], bundles: tuple[tuple[str, ...], ...],
+              margin: float = MARGIN, *, rates: Iterable[float] | None = None,
+              shapes: Iterable[tuple[float, float]] | None = None) -> DeliveryPlan:
+    """A cell per grid scenario (its rate in `rates`, its (turns, tool steps) in `shapes`;
+    default: every simulated scenario). The runtime serves a cell to any traffic nearer to it
+    than to another cell, so a cell's policy must save in the cell, in its grid neighbours
+    (the next rate up and down, the next thread shape up and down, same provider) and in every
+    other simulated scenario the lookup sends to it (the points between the grid's). The
+    saving it keeps is the worst of those, and it must exceed `margin`; otherwise the cell
+    serves static."""
     scenarios: dict[tuple[str, float, float, float], dict[str, float]] = {}
     for row in rows:
         if row.get("policy") not in POLICIES or row.get("saving_vs_static") is None:
             continue
         key = (row["provider"], float(row["threads_per_hour"]), float(row["thread_turns"]), float(row["tool_steps"]))
         scenarios.setdefault(key, {})[row["policy"]] = float(row["saving_vs_static"])
-    rates = sorted({k[1] for k in scenarios})
-    shapes = sorted({(k[3], k[2]) for k in scenarios})  # (tool steps, turns): chats first, by length
+    grid_rates = {float(r) for r in rates} if rates is not None else {k[1] for k in scenarios}
+    grid_shapes = {(float(t), float(s)) for t, s in shapes} if shapes is not None else {(k[2], k[3]) for k in scenarios}
+    grid = {k: v for k, v in scenarios.items() if k[1] in grid_rates and (k[2], k[3]) in grid_shapes}
+    ordered_rates = sorted({k[1] for k in grid})
+    ordered_shapes = sorted({(k[3], k[2]) for k in grid})  # (tool steps, turns): chats first, by length
 
     def neighbours(key: tuple[str, float, float, float]) -> list[dict[str, float]]:
         provider, rate, turns, steps = key
-        found = [scenarios[key]]
-        r = rates.index(rate)
-        for other in rates[max(r - 1, 0): r + 2]:
-            if (provider, other, turns, steps) in scenarios:
-                found.append(scenarios[provider, other, turns, steps])
-        same_kind = [s for s in shapes if (s[0] > 0) == (steps > 0)]
+        found = [grid[key]]
+        r = ordered_rates.index(rate)
+        for other in ordered_rates[max(r - 1, 0): r + 2]:
+            if (provider, other, turns, steps) in grid:
+                found.append(grid[provider, other, turns, steps])
+        same_kind = [s for s in ordered_shapes if (s[0] > 0) == (steps > 0)]
         i = same_kind.index((steps, turns))
         for other_steps, other_turns in same_kind[max(i - 1, 0): i + 2]:
-            if (provider, rate, other_turns, other_steps) in scenarios:
-                found.append(scenarios[provider, rate, other_turns, other_steps])
+            if (provider, rate, other_turns, other_steps) in grid:
+                found.append(grid[provider, rate, other_turns, other_steps])
         return found
 
+    def cell_at(key: tuple[str, float, float, float], savings: Mapping[str, float], best: str) -> PlanCell:
+        provider, rate, turns, steps = key
+        return PlanCell(provider, rate, turns, steps, best, savings)  # type: ignore[arg-type]
+
+    # every scenario off the grid counts against the cell the runtime would serve it
+    lookup = DeliveryPlan(library.version, bundles, tuple(cell_at(k, v, "static") for k, v in grid.items()))
+    served_to: dict[tuple[str, float, float, float], list[dict[str, float]]] = {}
+    for key, savings in scenarios.items():
+        if key not in grid:
+            nearest = lookup.cell(key[0], key[1], key[2], key[3])
+            if nearest is not None:
+                served_to.setdefault((nearest.provider, nearest.threads_per_hour, nearest.thread_turns,
+                                      nearest.tool_steps), []).append(savings)
+
     cells = []
-    for key, savings in sorted(scenarios.items()):
-        around = neighbours(key)
+    for key, savings in sorted(grid.items()):
+        around = neighbours(key) + served_to.get(key, [])
         robust = {p: min(s.get(p, -1.0) for s in around) for p in savings}
         best = max(sorted(robust), key=lambda p: robust[p])
         if best == "static" or robust[best] <= margin:
             best = "static"
-        provider, rate, turns, steps = key
-        cells.append(PlanCell(provider, rate, turns, steps, best, savings))  # type: ignore[arg-type]
+        cells.append(cell_at(key, savings, best))
     return DeliveryPlan(library.version, bundles, tuple(cells))
+
+
+def auto_losses(rows: Iterable[Mapping[str, Any]], tolerance: float = AUTO_TOLERANCE) -> list[str]:
+    """Every simulated scenario where the auto policy cost more than static (the full prompt
+    under the same caching), beyond `tolerance`: what `plan --check` and the A/B gate fail on."""
+    return [f"{r['provider']} at {r['threads_per_hour']:g} threads/h, {r['profile']}: auto costs "
+            f"{-r['saving_vs_static']:.1%} more than static"
+            for r in rows if r.get("policy") == "auto" and r["saving_vs_static"] < -tolerance]

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..storage import write_all_atomic
+from .planning import AUTO_TOLERANCE, auto_losses
 from .rendering import render_html, render_markdown
 from .runner import ABRun, GroupStats
 from .verdict import pct, verdict
@@ -99,6 +100,13 @@ def evaluate_gates(report: dict[str, Any], gates: dict[str, Any]) -> dict[str, A
                 name = "recall" if metric == "recall" else "mean token reduction"
                 arm = "arm B, " if metric == "recall" else ""
                 failures.append(f"{name} {value:.4f} is below {option} {threshold} ({arm}{where})")
+    auto = [r for r in (report.get("cost") or {}).get("rows", ()) if r["policy"] == "auto"]
+    if auto:  # auto's promise, checked whenever the cost model served it: never dearer than static
+        losses = auto_losses(auto)
+        worst = min(r["saving_vs_static"] for r in auto)
+        checks.append({"scope": "cost model", "metric": "auto saving vs static", "value": worst,
+                       "threshold": -AUTO_TOLERANCE, "passed": not losses})
+        failures += losses
     return {"min_recall": min_recall, "min_reduction": min_reduction, "each_file": each_file,
             "passed": not failures, "checks": checks, "failures": failures}
 

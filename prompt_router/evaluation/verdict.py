@@ -37,12 +37,16 @@ def _gate_status(gates: Mapping[str, Any], scope: str, metric: str | None = None
 def _gates_sentence(gates: Mapping[str, Any]) -> str:
     conditions = [f"{name} at least {pct(gates[key])}" for name, key in
                   (("recall", "min_recall"), ("mean token reduction", "min_reduction")) if gates[key] is not None]
-    if not conditions:
+    auto = any(c["scope"] == "cost model" for c in gates["checks"])
+    if not conditions and not auto:
         return "No gates were set (--min-recall, --min-reduction)."
     if not gates["passed"]:
         return "Gates failed: " + "; ".join(gates["failures"]) + "."
     where = "on all cases and on each case file" if gates["each_file"] else "on all cases"
-    return f"Gates passed: {' and '.join(conditions)} {where}."
+    passed = [f"{' and '.join(conditions)} {where}"] if conditions else []
+    if auto:
+        passed.append("the auto policy costs no more than the full prompt in any simulated scenario")
+    return f"Gates passed: {'; '.join(passed)}."
 
 
 def verdict(report: Mapping[str, Any]) -> dict[str, Any]:

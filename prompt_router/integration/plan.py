@@ -44,6 +44,16 @@ class PlanCell:
     saving: Mapping[str, float] = field(default_factory=dict)
 
 
+def traffic_distance(cell: PlanCell, threads_per_hour: float, thread_turns: float, tool_steps: float) -> float:
+    """How far observed traffic is from a cell: log scales throughout (rate, turns, and tool
+    steps weighted double, so an agent loop is never "near" a plain chat of its length). The
+    planner uses the same rule to know which scenarios each cell will be served to."""
+    rate = math.log10(max(cell.threads_per_hour, 1e-3)) - math.log10(max(threads_per_hour, 1e-3))
+    turns = math.log2(max(cell.thread_turns, 1.0)) - math.log2(max(thread_turns, 1.0))
+    steps = 2.0 * (math.log2(1.0 + cell.tool_steps) - math.log2(1.0 + max(tool_steps, 0.0)))
+    return rate * rate + turns * turns + steps * steps
+
+
 @dataclass(frozen=True)
 class DeliveryPlan:
     library_version: str
@@ -51,21 +61,13 @@ class DeliveryPlan:
     cells: tuple[PlanCell, ...]
 
     def cell(self, provider: str, threads_per_hour: float, thread_turns: float, tool_steps: float) -> PlanCell | None:
-        """The simulated scenario nearest to the observed traffic for `provider` (distance in
-        log-scale on rate and turns, linear on tool steps), or None if the plan has no cell
-        for that provider."""
+        """The cell nearest to the observed traffic for `provider` (`traffic_distance`), or
+        None if the plan has no cell for that provider."""
         candidates = [c for c in self.cells if c.provider == provider]
         if not candidates:
             return None
-
-        def distance(c: PlanCell) -> float:
-            # log scales throughout; an agent loop is never "near" a plain chat of its length
-            rate = math.log10(max(c.threads_per_hour, 1e-3)) - math.log10(max(threads_per_hour, 1e-3))
-            turns = math.log2(max(c.thread_turns, 1.0)) - math.log2(max(thread_turns, 1.0))
-            steps = 2.0 * (math.log2(1.0 + c.tool_steps) - math.log2(1.0 + max(tool_steps, 0.0)))
-            return rate * rate + turns * turns + steps * steps
-
-        return min(candidates, key=lambda c: (distance(c), c.threads_per_hour, c.thread_turns, c.tool_steps))
+        return min(candidates, key=lambda c: (traffic_distance(c, threads_per_hour, thread_turns, tool_steps),
+                                              c.threads_per_hour, c.thread_turns, c.tool_steps))
 
     def to_json(self) -> str:
         return json.dumps({

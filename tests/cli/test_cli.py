@@ -231,3 +231,13 @@ def test_plan_writes_a_plan_auto_serves_and_checks_it(capsys, tmp_path):
     assert "auto in" in text and "worst" in text
     checked = [r for r in json.loads(table.read_text()) if r["policy"] == "auto"]
     assert checked and all(r["saving_vs_static"] >= -0.005 for r in checked)
+    # --verify re-checks a plan without making one; a plan for another library is refused
+    before = out.read_bytes()
+    args = ("--cases", str(cases), "--providers", "anthropic", "--rates", "600", "--requests", "150", "--threads", "20")
+    code, text, _ = cli(capsys, "plan", *args, "--verify", str(out))
+    assert code == EXIT_OK, text
+    assert "auto in" in text and "wrote" not in text and out.read_bytes() == before
+    stale = tmp_path / "stale.json"
+    stale.write_text(before.decode().replace(plan.library_version, "0" * len(plan.library_version)))
+    code, _, err = cli(capsys, "plan", *args, "--verify", str(stale))
+    assert code == EXIT_USAGE and "stale" in err and str(stale) in err

@@ -93,3 +93,20 @@ def test_bundles_are_nested_and_fitted_to_the_traffic():
     assert bundles and bundles[0][0] == "web_search"
     assert all(larger[: len(smaller)] == smaller for smaller, larger in zip(bundles, bundles[1:]))
     assert fit_bundles(list(reversed(sets)), LIBRARY, builder) == bundles  # order of traffic does not matter
+
+
+def test_the_plan_charges_traffic_between_grid_points_to_the_cell_that_serves_it():
+    def row(rate, turns, policy, saving):
+        return {"provider": "anthropic", "threads_per_hour": rate, "thread_turns": turns, "tool_steps": 0,
+                "policy": policy, "saving_vs_static": saving}
+
+    # sticky saves 30% at the grid point and loses 60% at a third of its rate, which the cell also serves
+    rows = [row(600, 1, "static", 0.0), row(600, 1, "sticky", 0.3), row(200, 1, "static", 0.0), row(200, 1, "sticky", -0.6)]
+    assert make_plan(LIBRARY, rows[:2], ()).cells[0].best == "sticky"  # the grid point alone
+    grid = make_plan(LIBRARY, rows, (), rates=[600], shapes=[(1, 0)])
+    [cell] = grid.cells
+    assert (cell.threads_per_hour, cell.best) == (600.0, "static") and cell.saving["sticky"] == 0.3
+    assert grid.cell("anthropic", 200, 1, 0) is cell
+    # where the nearby traffic saves as well, the grid point keeps its policy
+    rows[-1] = row(200, 1, "sticky", 0.1)
+    assert make_plan(LIBRARY, rows, (), rates=[600], shapes=[(1, 0)]).cells[0].best == "sticky"

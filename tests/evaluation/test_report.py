@@ -225,3 +225,27 @@ def test_schema_2_is_documented_field_by_field(report):
     fields |= set(public["gates"]["checks"][0]) | set(public["verdict"]) | set(public["verdict"]["money"][0])
     fields |= set(public["verdict"]["recall"]) | set(public["verdict"]["files"][0]) | set(public["cost"]["grid"])
     assert sorted(fields - documented) == []
+
+
+def test_the_gate_fails_when_auto_costs_more_than_static_anywhere(tmp_path, small_library):
+    cases = write_cases(tmp_path / "dev.jsonl", [case("hit", "plot the revenue", ["charts"], "data")])
+    settings = RouterSettings(_env_file=None)
+    run = run_ab(read_cases([cases], [small_library]), Arm("A", PromptRouter(small_library, settings=settings), False),
+                 Arm("B", PromptRouter(small_library, settings=settings), True))
+
+    def gates(auto_savings):
+        rows = ROWS + [_row("anthropic", rate, "1 turn", 1, "auto", s) for rate, s in zip((60.0, 6000.0), auto_savings)]
+        built = build_report(run, [str(cases)], {"min_recall": None, "min_reduction": None, "each_file": False},
+                             cost=cost_section(rows, (ANTHROPIC, NO_CACHE), GRID, 3.0, 1_000_000))
+        return built["gates"], verdict(built)["gates"]["sentence"]
+
+    held, sentence = gates((0.0, 0.12))  # static where nothing saves, a saving elsewhere
+    assert held["passed"] and held["checks"] == [{"scope": "cost model", "metric": "auto saving vs static", "value": 0.0,
+                                                  "threshold": -0.005, "passed": True}]
+    assert "auto policy costs no more than the full prompt" in sentence
+    broken, sentence = gates((-0.03, 0.12))
+    assert not broken["passed"] and broken["failures"] == ["anthropic at 60 threads/h, 1 turn: auto costs 3.0% more than static"]
+    assert sentence.startswith("Gates failed: anthropic at 60 threads/h")
+    without_auto = build_report(run, [str(cases)], {"min_recall": None, "min_reduction": None, "each_file": False},
+                                cost=cost_section(ROWS, (ANTHROPIC, NO_CACHE), GRID, 3.0, 1_000_000))["gates"]
+    assert without_auto["checks"] == [] and without_auto["passed"]

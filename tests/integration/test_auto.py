@@ -11,6 +11,7 @@ import pytest
 
 from prompt_router import PromptRouter, RouterSettings, bundled_library_dir, load_library
 from prompt_router.integration import ConversationRouter, DeliveryPlan, PlanCell, Traffic, TrafficMeter
+from prompt_router.integration.plan import PLAN_NAME
 
 from ..conftest import DATE
 
@@ -86,9 +87,19 @@ def test_auto_reads_the_plan_file_next_to_the_library_and_refuses_a_stale_or_bro
     assert str(path) in caplog.text and "'cheapest' is not one of" in caplog.text  # the file and the field at fault
     path.write_text(PLAN.to_json())
     assert served(conv, "d") == ("catalogue", "plan")
-    assert served(conversation(plan=None, model="claude-sonnet-5"), "e") == ("static", "no_plan")  # the bundled library has none
-    assert conversation(plan=None, delivery_policy="bundles").prepare("f", QUERY, context=DATE).result.labels[
-        "policy_reason"] == "no_plan"
+    absent = tmp_path / "absent.json"
+    assert served(conversation(plan=None, delivery_plan=absent, model="claude-sonnet-5"), "e") == ("static", "no_plan")
+    assert conversation(plan=None, delivery_plan=absent, delivery_policy="bundles").prepare(
+        "f", QUERY, context=DATE).result.labels["policy_reason"] == "no_plan"
+
+
+def test_the_bundled_plan_matches_the_bundled_library_and_auto_serves_it():
+    # A module edit without `prompt-router plan` fails here, not silently (as static) in production.
+    plan = DeliveryPlan.load(bundled_library_dir() / PLAN_NAME, LIBRARY.version)
+    assert plan.bundles and {"anthropic", "openai-5", "deepseek", "none"} <= {c.provider for c in plan.cells}
+    assert all(c.best == "static" or c.saving[c.best] > 0 for c in plan.cells)
+    conv = conversation(plan=None, model="claude-sonnet-5")
+    assert served(conv, "a")[1] in {"plan", "no_saving"}  # read and used: never no_plan or stale_plan
 
 
 def test_a_thread_keeps_its_policy_when_the_plan_changes(tmp_path):

@@ -173,8 +173,11 @@ def test_catalogue_token_counts_are_exact():
 
 def test_modules_the_model_never_needed_are_never_attached():
     conv = conversation("catalogue")
-    served = serve(conv, "t", ("hello!", "how are you today?", "thanks"))
-    assert all(p.attachments == () and p.decision.fallback for _, p in served)
+    served = serve(conv, "t", ("hello!", "what should I do next?", "thanks"))
+    decisions = [p.decision for _, p in served]
+    assert [d.fallback for d in decisions] == [False, True, False]  # small talk, a vague ask, small talk
+    assert not set(decisions[0].modules) & set(LIBRARY.tool_ids)
+    assert all(p.attachments == () for _, p in served)
     assert conv.thread_state("t").delivered == frozenset()
 
 
@@ -208,7 +211,7 @@ def test_choose_bundle_takes_the_smallest_that_holds_the_first_turn_and_the_larg
 def test_nested_bundles_are_byte_prefixes_of_each_other_block_by_block():
     conv = conversation("bundles")
     firsts = {"a": "search the web for the ECB decision", "b": "search the web for sales figures and chart them",
-              "c": "email it to the team", "d": "hello!"}
+              "c": "email it to the team", "d": "what should I do next?"}
     served = {t: conv.prepare(t, [user(q)], context=DATE) for t, q in firsts.items()}
     expected = {"a": 0, "b": 1, "c": 2, "d": 2}  # d fell back: the largest bundle
     for t, prepared in served.items():
