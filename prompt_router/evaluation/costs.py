@@ -78,6 +78,7 @@ class Policy:
 
     name: str  # a ConversationRouter policy: static, per_request, sticky, bundles, catalogue, auto
     load_tool: bool = False  # the model gets the load_module tool: a routing miss costs one extra step
+    cache_conversation: bool = True  # the formats' breakpoint on the conversation (off: what 0.1 sent)
 
 
 POLICIES: dict[str, Policy] = {p.name: p for p in (
@@ -159,7 +160,8 @@ def _marked(message: Mapping[str, Any]) -> Mark:
 
 
 def request_blocks(prepared: PreparedPrompt, messages: Sequence[Mapping[str, Any]], provider: CachePricing,
-                   count: Callable[[str], int], model: str, tools: Block | None = None) -> tuple[tuple[Block, ...], int]:
+                   count: Callable[[str], int], model: str, tools: Block | None = None,
+                   cache_conversation: bool = True) -> tuple[tuple[Block, ...], int]:
     """The blocks a provider receives for one request, in order, with its cache marks, and
     how many leading blocks are shared across threads (tool definitions and system prompt).
     Marks and attachments follow the shipped formats: Anthropic's from `anthropic_request`,
@@ -169,12 +171,13 @@ def request_blocks(prepared: PreparedPrompt, messages: Sequence[Mapping[str, Any
     _, *formatted_messages = openai_messages(prepared, messages)  # attachments in place, no marks
     message_marks: list[Mark] = [None] * len(formatted_messages)
     if provider.caching == "breakpoints" and provider.implicit_last_message:  # OpenAI GPT-5.6+
-        system, *formatted_messages = openai_messages(prepared, messages, model=model)
+        system, *formatted_messages = openai_messages(prepared, messages, model=model,
+                                                      cache_conversation=cache_conversation)
         parts = system["content"] if isinstance(system["content"], list) else []
         system_marks = ["5m" if "prompt_cache_breakpoint" in p else None for p in parts] or system_marks
         message_marks = [_marked(m) for m in formatted_messages]
     elif provider.caching == "breakpoints":  # Anthropic
-        request = anthropic_request(prepared, messages, model=model,
+        request = anthropic_request(prepared, messages, model=model, cache_conversation=cache_conversation,
                                     core_ttl="1h" if provider.name == "anthropic-1h" else None)
         system_marks = [("1h" if b["cache_control"].get("ttl") == "1h" else "5m") if "cache_control" in b else None
                         for b in request["system"]]
@@ -191,7 +194,8 @@ def request_blocks(prepared: PreparedPrompt, messages: Sequence[Mapping[str, Any
 
 def thread_templates(conversation: ConversationRouter, thread_id: str, cases: Sequence[Case], profile: Profile,
                      provider: CachePricing, model: str, count: Callable[[str], int],
-                     routed_tokens: Callable[[Case], int], rng: random.Random, load_tool: bool = False) -> list[Template]:
+                     routed_tokens: Callable[[Case], int], rng: random.Random, load_tool: bool = False,
+                     cache_conversation: bool = True) -> list[Template]:
     """Serve one thread turn by turn (and tool step by tool step) through `conversation`.
     With `load_tool`, a module the case needs that the request does not carry is loaded by
     the model through the load_module tool: one more request, the module text in the
@@ -213,7 +217,7 @@ def thread_templates(conversation: ConversationRouter, thread_id: str, cases: Se
             # auto serves decides it for auto)
             offered = load_tool and prepared.policy in LOADING_POLICIES
             tools = _tool_block(prepared, count) if offered else None
-            blocks, shared = request_blocks(prepared, messages, provider, count, model, tools)
+            blocks, shared = request_blocks(prepared, messages, provider, count, model, tools, cache_conversation)
             templates.append(Template(clock, blocks, shared, routed_tokens(case)))
             carried = {*prepared.result.prompt.modules, *(a.module for a in prepared.attachments)}
             missing = sorted(needed - carried - _loaded(messages)) if offered and step == 0 else []
@@ -226,7 +230,7 @@ def thread_templates(conversation: ConversationRouter, thread_id: str, cases: Se
                 messages.append({"role": "user", "content": [
                     {"type": "tool_result", "tool_use_id": call_id, "content": loaded.text}]})
                 prepared = conversation.prepare(thread_id, messages, context=REPLAY_CONTEXT, model=model)
-                blocks, shared = request_blocks(prepared, messages, provider, count, model, tools)
+                blocks, shared = request_blocks(prepared, messages, provider, count, model, tools, cache_conversation)
                 templates.append(Template(clock, blocks, shared, routed_tokens(case)))
             if step < profile.tool_steps:
                 result = max(50, int(rng.lognormvariate(math.log(profile.tool_result_tokens), 0.8)))
@@ -344,7 +348,7 @@ def policy_stream(router: PromptRouter, policy: Policy, threads: Sequence[Sequen
     count = _Counter(counter)
     rng = random.Random(seed)
     return [thread_templates(conversation, f"t{i}", thread, profile, provider, model, count, routed_tokens, rng,
-                             policy.load_tool)
+                             policy.load_tool, policy.cache_conversation)
             for i, thread in enumerate(threads)]
 
 
