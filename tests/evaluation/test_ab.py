@@ -226,9 +226,17 @@ def test_ab_test_bad_input_is_one_clear_error(tmp_path):
     assert proc.returncode == 2 and "between 0 and 1" in proc.stderr
 
 
-def test_with_a_plan_next_to_the_library_the_cost_model_serves_auto_and_gates_it(tmp_path):
+def test_with_a_plan_next_to_the_library_the_cost_model_serves_auto_and_gates_it(tmp_path, capsys, monkeypatch):
     from prompt_router import load_library
+    from prompt_router.cli import main
     from prompt_router.integration import DeliveryPlan, PlanCell
+
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+    def ab(*argv: str) -> tuple[int, str, str]:  # in process: main(argv) as the command runs it
+        code = main(["ab-test", *argv])
+        out = capsys.readouterr()
+        return code, out.out, out.err
 
     library = write_library(tmp_path / "lib", SMALL)
     version = load_library(library).version
@@ -237,23 +245,22 @@ def test_with_a_plan_next_to_the_library_the_cost_model_serves_auto_and_gates_it
     args = ("--cases", str(cases), "--library-a", str(library), "--library-b", str(library), "--quiet",
             "--providers", "anthropic", "none", "--thread-lengths", "1", "--threads-per-hour", "60")
 
-    def run_with(anthropic_best: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+    def run_with(anthropic_best: str) -> tuple[tuple[int, str, str], dict]:
         cells = (PlanCell("anthropic", 60.0, 1.0, 0.0, anthropic_best, {"static": 0.0, anthropic_best: 0.5}),
                  PlanCell("none", 60.0, 1.0, 0.0, "per_request", {"static": 0.0, "per_request": 0.3}))
         (library / "delivery_plan.json").write_text(DeliveryPlan(version, (), cells).to_json())
         out = tmp_path / anthropic_best
-        proc = _ab(*args, "--report-dir", str(out))
-        return proc, json.loads((out / "report.json").read_text())
+        return ab(*args, "--report-dir", str(out)), json.loads((out / "report.json").read_text())
 
-    honest, report = run_with("static")  # a plan that serves the full prompt where routing does not pay
-    assert honest.returncode == 0, honest.stdout + honest.stderr
+    (code, out, err), report = run_with("static")  # a plan that serves the full prompt where routing does not pay
+    assert code == 0, out + err
     auto = {r["provider"]: r for r in report["cost"]["rows"] if r["policy"] == "auto"}
     per_request = next(r for r in report["cost"]["rows"] if r["provider"] == "none" and r["policy"] == "per_request")
     assert auto["anthropic"]["saving_vs_static"] == 0.0 and auto["none"]["saving_vs_static"] == per_request["saving_vs_static"] > 0
     assert "auto" in report["cost"]["policies"] and report["gates"]["checks"][0]["scope"] == "cost model"
     # a plan that claims the catalogue saves on a library smaller than its overhead: auto loses, the gate says where
-    wrong, report = run_with("catalogue")
-    assert wrong.returncode == 1 and "gate failed: anthropic at 60 threads/h, 1 turn: auto costs" in wrong.stdout
+    (code, out, _), report = run_with("catalogue")
+    assert code == 1 and "gate failed: anthropic at 60 threads/h, 1 turn: auto costs" in out
     (library / "delivery_plan.json").write_text(DeliveryPlan("0" * 16, (), ()).to_json())
-    stale = _ab(*args, "--report-dir", str(tmp_path / "stale"))
-    assert stale.returncode == 0 and "stale" in stale.stderr and "leaves the auto policy out" in stale.stderr
+    code, _, err = ab(*args, "--report-dir", str(tmp_path / "stale"))
+    assert code == 0 and "stale" in err and "leaves the auto policy out" in err
