@@ -124,9 +124,7 @@ def main() -> int:
     parser.add_argument("--mirrors", type=Path, required=True, help="folder of bare mirrors named owner+name")
     parser.add_argument("--only", nargs="*", help="rebuild only these sources")
     args = parser.parse_args()
-    sources = discover()
-    if args.only:
-        sources = [s for s in sources if s.name in args.only]
+    sources = discover()  # all of them: a partial rebuild still claims the others' texts and lists them
     # Held-out sources first: their texts are removed from every other source.
     sources.sort(key=lambda s: (s.name not in HELD_OUT, s.name))
     taken: set[str] = set()
