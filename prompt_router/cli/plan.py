@@ -32,8 +32,9 @@ BEYOND = 3.0  # the plan also simulates traffic this factor below and above its 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("plan", help="simulate the delivery policies and write the plan the auto policy serves")
-    p.add_argument("--cases", nargs="+", required=True, metavar="FILE",
-                   help="labelled cases the simulated threads are built from (A/B format)")
+    p.add_argument("--cases", nargs="+", action="append", required=True, metavar="FILE",
+                   help="labelled cases the simulated threads are built from (A/B format); repeat the option for "
+                        "another traffic sample: a policy is chosen only where it saves under every sample")
     p.add_argument("--modules", metavar="DIR", help="library (default: the configured one)")
     p.add_argument("--out", metavar="FILE", help=f"where the plan goes (default: {PLAN_NAME} in the library)")
     p.add_argument("--providers", nargs="+", choices=sorted(PROVIDERS), default=list(DEFAULT_PROVIDERS),
@@ -55,8 +56,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     settings = load_settings(modules_dir=Path(args.modules) if args.modules else None)
     router = PromptRouter.from_settings(settings)
     args.cleanup.append(router.close)
-    cases = list(read_cases(args.cases, [router.library]))
-    if not cases:
+    samples = [(", ".join(files), list(read_cases(files, [router.library]))) for files in args.cases]
+    if not all(cases for _, cases in samples):
         raise UsageError("no cases to build threads from")
     providers = tuple(PROVIDERS[name] for name in args.providers)
     grid_rates = tuple(sorted(set(args.rates)))
@@ -64,14 +65,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
     # its points, which the plan charges to the cell the runtime would serve it from.
     rates = tuple(sorted({*grid_rates, *between_rates(grid_rates)}))
     profiles = (*PROFILES.values(), *BETWEEN_PROFILES)
+    steps = len(profiles) * len(providers) * len(rates) * len(samples)
     rows: list[dict[str, Any]] = []
     if args.verify:
         plan = DeliveryPlan.load(args.verify, router.library.version)
     else:
-        spec = GridSpec(providers, rates=rates, profiles=profiles, threads=args.threads, measured_requests=args.requests)
-        rows = cost_grid(router, cases, spec, _progress(len(profiles) * len(providers) * len(rates)))
         builder = PromptBuilder(router.library, TokenCounter(settings.encoding))
-        bundles = fit_bundles(routed_module_sets(router, cases), router.library, builder)
+        every_case = [case for _, cases in samples for case in cases]
+        bundles = fit_bundles(routed_module_sets(router, every_case), router.library, builder)
+        spec = GridSpec(providers, rates=rates, profiles=profiles, threads=args.threads, measured_requests=args.requests)
+        say = _progress(steps)
+        for label, cases in samples:
+            rows += [{**row, "traffic": label} for row in cost_grid(
+                router, cases, spec, say, plan=DeliveryPlan(router.library.version, bundles, ()))]
         plan = make_plan(router.library, rows, bundles, rates=grid_rates,
                          shapes=[(p.turns, p.tool_steps) for p in PROFILES.values()])
         out = Path(args.out) if args.out else Path(router.library.root) / PLAN_NAME
@@ -82,13 +88,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.check or args.verify:
         check = GridSpec(providers, rates=rates, profiles=profiles, policies=(POLICIES["static"],), threads=args.threads,
                          measured_requests=args.requests)
-        say = _progress(len(profiles) * len(providers) * len(rates))
-        checked = [r for r in cost_grid(router, cases, check, say, plan=plan, auto=True) if r["policy"] == "auto"]
+        say = _progress(steps)
+        checked: list[dict[str, Any]] = []
+        for label, cases in samples:
+            served = [{**r, "traffic": label} for r in cost_grid(router, cases, check, say, plan=plan, auto=True)
+                      if r["policy"] == "auto"]
+            failures += [f"{failure} (traffic from {label})" if len(samples) > 1 else failure
+                         for failure in auto_losses(served)]
+            checked += served
         rows += checked
-        failures = auto_losses(checked)
         worst = min(checked, key=lambda r: r["saving_vs_static"])
+        where = f", traffic from {worst['traffic']}" if len(samples) > 1 else ""
         print(f"auto in {len(checked)} scenarios: worst {worst['saving_vs_static']:+.1%} against static "
-              f"({worst['provider']}, {worst['threads_per_hour']:g} threads/h, {worst['profile']})")
+              f"({worst['provider']}, {worst['threads_per_hour']:g} threads/h, {worst['profile']}{where})")
     if args.rows:
         write_atomic(Path(args.rows), json.dumps(rows, indent=1) + "\n")
     for failure in failures:

@@ -5,6 +5,7 @@ the format and the runtime lookup)."""
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -15,7 +16,7 @@ from ..library import ModuleLibrary
 from .cases import REPLAY_CONTEXT
 
 MAX_BUNDLES = 3  # nested bundles before the full library
-MARGIN = 0.02  # a policy must save at least this much (and around its cell) to replace static
+MARGIN = 0.03  # a policy must save at least this much (and around its cell) to replace static
 AUTO_TOLERANCE = 0.005  # simulation noise allowed before auto counts as costing more than static
 
 
@@ -56,7 +57,8 @@ def make_plan(library: ModuleLibrary, rows: Sequence[Mapping[str, Any]], bundles
               margin: float = MARGIN, *, rates: Iterable[float] | None = None,
               shapes: Iterable[tuple[float, float]] | None = None) -> DeliveryPlan:
     """A cell per grid scenario (its rate in `rates`, its (turns, tool steps) in `shapes`;
-    default: every simulated scenario). The runtime serves a cell to any traffic nearer to it
+    default: every simulated scenario); rows of the same scenario from several traffic samples
+    count by their worst. The runtime serves a cell to any traffic nearer to it
     than to another cell, so a cell's policy must save in the cell, in its grid neighbours
     (the next rate up and down, the next thread shape up and down, same provider) and in every
     other simulated scenario the lookup sends to it (the points between the grid's). The
@@ -67,7 +69,9 @@ def make_plan(library: ModuleLibrary, rows: Sequence[Mapping[str, Any]], bundles
         if row.get("policy") not in POLICIES or row.get("saving_vs_static") is None:
             continue
         key = (row["provider"], float(row["threads_per_hour"]), float(row["thread_turns"]), float(row["tool_steps"]))
-        scenarios.setdefault(key, {})[row["policy"]] = float(row["saving_vs_static"])
+        savings = scenarios.setdefault(key, {})
+        # several traffic samples of one scenario: the policy is judged by the worst of them
+        savings[row["policy"]] = min(float(row["saving_vs_static"]), savings.get(row["policy"], math.inf))
     grid_rates = {float(r) for r in rates} if rates is not None else {k[1] for k in scenarios}
     grid_shapes = {(float(t), float(s)) for t, s in shapes} if shapes is not None else {(k[2], k[3]) for k in scenarios}
     grid = {k: v for k, v in scenarios.items() if k[1] in grid_rates and (k[2], k[3]) in grid_shapes}

@@ -110,3 +110,15 @@ def test_the_plan_charges_traffic_between_grid_points_to_the_cell_that_serves_it
     # where the nearby traffic saves as well, the grid point keeps its policy
     rows[-1] = row(200, 1, "sticky", 0.1)
     assert make_plan(LIBRARY, rows, (), rates=[600], shapes=[(1, 0)]).cells[0].best == "sticky"
+
+
+def test_several_traffic_samples_count_by_the_worst():
+    def row(policy, saving, traffic):
+        return {"provider": "anthropic", "threads_per_hour": 600, "thread_turns": 1, "tool_steps": 0,
+                "policy": policy, "saving_vs_static": saving, "traffic": traffic}
+
+    one = [row("static", 0.0, "dev"), row("bundles", 0.08, "dev")]
+    assert make_plan(LIBRARY, one, ()).cells[0].best == "bundles"
+    other = [row("static", 0.0, "corpus"), row("bundles", -0.02, "corpus")]
+    [cell] = make_plan(LIBRARY, one + other, ()).cells
+    assert cell.best == "static" and cell.saving["bundles"] == -0.02
