@@ -216,27 +216,30 @@ def test_module_entry_point_reads_stdin():
 
 
 def test_plan_writes_a_plan_auto_serves_and_checks_it(capsys, tmp_path):
+    from prompt_router import load_library
     from prompt_router.integration.plan import DeliveryPlan
 
     rows = [json.loads(line) for line in (ROOT / "ab_tests" / "cases.jsonl").read_text().splitlines()][::4]
     cases = _cases(tmp_path / "c.jsonl", rows)
-    out, table = tmp_path / "plan.json", tmp_path / "rows.json"
-    code, text, _ = cli(capsys, "plan", "--cases", str(cases), "--providers", "anthropic", "none", "--rates", "600",
-                        "--requests", "150", "--threads", "20", "--out", str(out), "--rows", str(table), "--check")
+    out, grid, checked_rows = tmp_path / "plan.json", tmp_path / "grid.json", tmp_path / "checked.json"
+    args = ("--cases", str(cases), "--providers", "anthropic", "none", "--rates", "600", "--requests", "120",
+            "--threads", "16")
+    code, text, _ = cli(capsys, "plan", *args, "--out", str(out), "--rows", str(grid))
     assert code == EXIT_OK, text
-    from prompt_router import load_library
-
     plan = DeliveryPlan.load(out, load_library(ROOT / "modules").version)
-    assert {c.provider for c in plan.cells} == {"anthropic", "none"} and plan.bundles
-    assert "auto in" in text and "worst" in text
-    checked = [r for r in json.loads(table.read_text()) if r["policy"] == "auto"]
-    assert checked and all(r["saving_vs_static"] >= -0.005 for r in checked)
-    # --verify re-checks a plan without making one; a plan for another library is refused
+    assert {c.provider for c in plan.cells} == {"anthropic", "none"} and plan.bundles and f"wrote {out}" in text
+    simulated = json.loads(grid.read_text())
+    assert {r["threads_per_hour"] for r in simulated} == {200.0, 600.0, 1800.0}  # the grid, a third below and 3x above
+    assert {r["policy"] for r in simulated} == {"static", "per_request", "sticky", "bundles", "catalogue"}
+    # --verify serves auto from the plan on every simulated scenario, without making a plan
     before = out.read_bytes()
-    args = ("--cases", str(cases), "--providers", "anthropic", "--rates", "600", "--requests", "150", "--threads", "20")
-    code, text, _ = cli(capsys, "plan", *args, "--verify", str(out))
+    code, text, _ = cli(capsys, "plan", *args, "--verify", str(out), "--rows", str(checked_rows))
     assert code == EXIT_OK, text
-    assert "auto in" in text and "wrote" not in text and out.read_bytes() == before
+    assert "auto in" in text and "worst" in text and "wrote" not in text and out.read_bytes() == before
+    checked = json.loads(checked_rows.read_text())
+    assert {r["policy"] for r in checked} == {"auto"} and len(checked) == len(simulated) // 5
+    assert all(r["saving_vs_static"] >= -0.005 for r in checked)
+    # a plan made for another version of the library is refused
     stale = tmp_path / "stale.json"
     stale.write_text(before.decode().replace(plan.library_version, "0" * len(plan.library_version)))
     code, _, err = cli(capsys, "plan", *args, "--verify", str(stale))
