@@ -25,6 +25,7 @@ from prompt_router import PromptRouter, RouterSettings, load_library
 from prompt_router.evaluation import read_cases
 from prompt_router.evaluation.costs import POLICIES, PROFILES, GridSpec, cost_grid
 from prompt_router.integration.pricing import PROVIDERS
+from prompt_router.routing.model import LearnedModel
 from prompt_router.training import save, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,19 +35,25 @@ LARGE = ROOT / "ab_tests" / "large"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer providers and scenarios")
+    parser.add_argument("--model", type=Path, help="reuse this trained artefact (or train and write it there); "
+                                                   "training takes 20-35 minutes on 2 cores")
     args = parser.parse_args()
     library = load_library(LARGE / "library")
     cases = list(read_cases([LARGE / "cases.jsonl"], [library]))
     train_cases = [c for c in cases if zlib.crc32(c.id.encode()) % 2 == 0]
     test_cases = [c for c in cases if zlib.crc32(c.id.encode()) % 2 == 1]
-    start = time.perf_counter()
-    model = train(library, train_cases, target_recall=0.97, folds=3 if args.quick else 5)
-    print(f"trained on {len(train_cases)} cases in {time.perf_counter() - start:.0f} s "
-          f"(out-of-fold hybrid recall {model.info['out_of_fold']['hybrid_recall']:.1%}, "
-          f"reduction {model.info['out_of_fold']['hybrid_reduction']:.1%})")
     with tempfile.TemporaryDirectory() as tmp:
-        artefact = Path(tmp) / "learned_router.json"
-        save(model, artefact)
+        artefact = args.model or Path(tmp) / "learned_router.json"
+        if args.model is not None and args.model.exists():
+            LearnedModel.load(artefact, library.version)  # a stale or broken one fails here
+            print(f"reusing {artefact}")
+        else:
+            start = time.perf_counter()
+            model = train(library, train_cases, target_recall=0.97, folds=3 if args.quick else 5)
+            print(f"trained on {len(train_cases)} cases in {time.perf_counter() - start:.0f} s "
+                  f"(out-of-fold hybrid recall {model.info['out_of_fold']['hybrid_recall']:.1%}, "
+                  f"reduction {model.info['out_of_fold']['hybrid_reduction']:.1%})")
+            save(model, artefact)
         for kind in ("keyword", "hybrid"):
             settings = RouterSettings(_env_file=None, modules_dir=LARGE / "library", router=kind,
                                       learned_model=artefact if kind == "hybrid" else None)

@@ -4,7 +4,6 @@ the format and the runtime lookup)."""
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,22 +33,35 @@ def fit_bundles(module_sets: Iterable[frozenset[str]], library: ModuleLibrary, b
     full = sum(size.values())
     position = {m: i for i, m in enumerate(order)}
     needed_prefix = Counter(max((position[m] + 1 for m in s), default=0) for s in sets)
+    n = len(order)
+    prefix_tokens = [0] * (n + 1)
+    for k, module in enumerate(order, 1):
+        prefix_tokens[k] = prefix_tokens[k - 1] + size[module]
+    # requests needing a prefix of length <= k, for every k: a request is served by the
+    # smallest cut at or above its need, or by the full library past the last cut
+    needing = [0] * (n + 1)
+    for need, count in needed_prefix.items():
+        needing[need] += count
+    for k in range(1, n + 1):
+        needing[k] += needing[k - 1]
+    total = needing[n]
 
-    def cost(cuts: Sequence[int]) -> float:
-        prefix_tokens = [sum(size[m] for m in order[:k]) for k in cuts]
-        total = 0.0
-        for needed, n in needed_prefix.items():
-            fitting = [t for k, t in zip(cuts, prefix_tokens) if k >= needed]
-            total += n * (min(fitting) if fitting else full)
-        return total
-
-    best: tuple[float, tuple[int, ...]] | None = None
-    for k in range(1, max_bundles + 1):
-        for cuts in itertools.combinations(range(1, len(order)), k):
-            candidate = (cost(cuts), cuts)
-            if best is None or candidate < best:
-                best = candidate
-    cuts = best[1] if best else ()
+    # Dynamic programming over cut positions (O(max_bundles x n^2), exact): best[c] is the
+    # cheapest (cost, cuts) of the requests needing at most c with the last cut at c. Ties go
+    # to the lexicographically smallest cuts, as an exhaustive search in that order would.
+    best: dict[int, tuple[int, tuple[int, ...]]] = {c: (needing[c] * prefix_tokens[c], (c,)) for c in range(1, n)}
+    answer: tuple[int, tuple[int, ...]] | None = None
+    for depth in range(1, max_bundles + 1):
+        for c, (cost, cut_list) in best.items():
+            candidate = (cost + (total - needing[c]) * full, cut_list)
+            if answer is None or candidate < answer:
+                answer = candidate
+        if depth == max_bundles:
+            break
+        best = {c: min((cost + (needing[c] - needing[p]) * prefix_tokens[c], cut_list + (c,))
+                       for p, (cost, cut_list) in best.items() if p < c)
+                for c in range(depth + 1, n)}
+    cuts = answer[1] if answer else ()
     return tuple(tuple(order[:k]) for k in cuts)
 
 

@@ -122,3 +122,30 @@ def test_several_traffic_samples_count_by_the_worst():
     other = [row("static", 0.0, "corpus"), row("bundles", -0.02, "corpus")]
     [cell] = make_plan(LIBRARY, one + other, ()).cells
     assert cell.best == "static" and cell.saving["bundles"] == -0.02
+
+
+def test_bundle_cuts_are_the_cheapest_of_every_possible_cut():
+    import itertools
+    import random
+    from collections import Counter
+
+    from prompt_router.evaluation.cases import REPLAY_CONTEXT
+
+    builder = PromptBuilder(LIBRARY, TokenCounter())
+    size = {m: builder.module_tokens(m, REPLAY_CONTEXT) for m in LIBRARY.tool_ids}
+    rng = random.Random(7)
+    for _ in range(40):
+        sets = [frozenset(rng.sample(list(LIBRARY.tool_ids), rng.choice([0, 1, 1, 2, 3]))) for _ in range(30)]
+        bundles = fit_bundles(sets, LIBRARY, builder)
+        order = bundles[-1] if bundles else ()
+
+        def cost(prefixes, sets=sets) -> int:  # the requests' system prompts: the smallest fitting bundle each
+            fitting = [[sum(size[m] for m in p) for p in prefixes if s <= set(p)] for s in sets]
+            return sum(min(f) if f else sum(size.values()) for f in fitting)
+
+        counts = Counter(m for s in sets for m in s)
+        full_order = sorted(LIBRARY.tool_ids, key=lambda m: (-counts[m], LIBRARY.ids.index(m)))
+        assert order == tuple(full_order[: len(order)])  # prefixes of one order, most needed first
+        best = min(cost([full_order[:k] for k in cuts]) for n in (1, 2, 3)
+                   for cuts in itertools.combinations(range(1, len(full_order)), n))
+        assert cost(bundles) == best
