@@ -222,8 +222,8 @@ def test_plan_writes_a_plan_auto_serves_and_checks_it(capsys, tmp_path):
     rows = [json.loads(line) for line in (ROOT / "ab_tests" / "cases.jsonl").read_text().splitlines()][::4]
     cases = _cases(tmp_path / "c.jsonl", rows)
     out, grid, checked_rows = tmp_path / "plan.json", tmp_path / "grid.json", tmp_path / "checked.json"
-    args = ("--cases", str(cases), "--providers", "anthropic", "none", "--rates", "600", "--requests", "120",
-            "--threads", "16")
+    args = ("--cases", str(cases), "--providers", "anthropic", "none", "--rates", "600", "--requests", "60",
+            "--threads", "8")
     code, text, _ = cli(capsys, "plan", *args, "--out", str(out), "--rows", str(grid))
     assert code == EXIT_OK, text
     plan = DeliveryPlan.load(out, load_library(ROOT / "modules").version)
