@@ -19,32 +19,17 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import statistics
 import time
-from pathlib import Path
+
+from _workload import threads
 
 from prompt_router import Observer, PromptRouter, RouterSettings, bundled_library_dir, load_library
 from prompt_router.integration import ConversationRouter, DeliveryPlan, PlanCell, Traffic, anthropic_request
 
-ROOT = Path(__file__).resolve().parents[1]
 DATE = {"current_date": "2026-11-22"}
 POLICIES = ("static", "per_request", "sticky", "bundles", "catalogue", "auto")
 OBSERVED = "catalogue, observed"  # with an observer: the thread figures are computed
-
-
-def threads(count: int, turns: int = 5) -> list[tuple[str, list[list[dict]]]]:
-    queries = [json.loads(line)["query"] for line in (ROOT / "ab_tests" / "cases.jsonl").read_text().splitlines() if line.strip()]
-    out = []
-    for t in range(count):
-        messages: list[dict] = []
-        requests = []
-        for k in range(turns):
-            messages = [*messages, {"role": "user", "content": f"{queries[(t * turns + k) % len(queries)]} (#{t})"}]
-            requests.append(messages)
-            messages = [*messages, {"role": "assistant", "content": "Done."}]
-        out.append((f"thread-{t}", requests))
-    return out
 
 
 def plan_for(library) -> DeliveryPlan:

@@ -15,21 +15,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import shutil
 import socket
 import statistics
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 
 import redis
+from _workload import threads
 
 from prompt_router import PromptRouter, RouterSettings
 from prompt_router.integration import ConversationRouter, RedisThreadStore
 
-ROOT = Path(__file__).resolve().parents[1]
 DATE = {"current_date": "2026-11-22"}
 
 
@@ -48,20 +46,6 @@ def start_redis(directory: str) -> tuple[subprocess.Popen[bytes], int]:
         except redis.ConnectionError:
             time.sleep(0.01)
     raise RuntimeError("redis-server did not start")
-
-
-def threads(count: int, turns: int = 5) -> list[tuple[str, list[list[dict]]]]:
-    queries = [json.loads(line)["query"] for line in (ROOT / "ab_tests" / "cases.jsonl").read_text().splitlines() if line.strip()]
-    out = []
-    for t in range(count):
-        messages: list[dict] = []
-        requests = []
-        for k in range(turns):
-            messages = [*messages, {"role": "user", "content": f"{queries[(t * turns + k) % len(queries)]} (#{t})"}]
-            requests.append(messages)
-            messages = [*messages, {"role": "assistant", "content": "Done."}]
-        out.append((f"thread-{t}", requests))
-    return out
 
 
 class RoundTrips:
