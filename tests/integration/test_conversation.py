@@ -28,6 +28,7 @@ from prompt_router.integration import (
 from prompt_router.telemetry.events import tags
 
 from ..conftest import DATE
+from .chat import thread, user
 
 LIBRARY = load_library(bundled_library_dir())
 
@@ -36,17 +37,6 @@ def conversation(**settings) -> ConversationRouter:
     # These tests are about sticky routing (the behaviour before delivery policies): pinned.
     settings.setdefault("delivery_policy", "sticky")
     return ConversationRouter(PromptRouter(LIBRARY, settings=RouterSettings(_env_file=None, **settings)))
-
-
-def user(text: str) -> dict:
-    return {"role": "user", "content": text}
-
-
-def thread(*turns: str) -> list[dict]:
-    messages: list[dict] = []
-    for turn in turns:
-        messages += [user(turn), {"role": "assistant", "content": "Done."}]
-    return messages[:-1]
 
 
 # --- stickiness --------------------------------------------------------------------------------

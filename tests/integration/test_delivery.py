@@ -24,6 +24,7 @@ from prompt_router.integration.delivery import choose_bundle, pin, read_pin
 from prompt_router.tokens import get_encoding
 
 from ..conftest import DATE
+from .chat import thread, user
 from .sdk_schema import anthropic_problems, openai_problems
 
 LIBRARY = load_library(bundled_library_dir())
@@ -42,17 +43,6 @@ def tokens(text: str) -> int:
 def conversation(policy=None, plan=PLAN, store=None, **settings) -> ConversationRouter:
     return ConversationRouter(PromptRouter(LIBRARY, settings=RouterSettings(_env_file=None, router="keyword", **settings)),
                               policy=policy, plan=plan, store=store)
-
-
-def user(text: str) -> dict:
-    return {"role": "user", "content": text}
-
-
-def thread(*turns: str) -> list[dict]:
-    messages: list[dict] = []
-    for turn in turns:
-        messages += [user(turn), {"role": "assistant", "content": "Done."}]
-    return messages[:-1]
 
 
 def serve(conv: ConversationRouter, thread_id: str, turns=SCRIPT):

@@ -23,6 +23,7 @@ from prompt_router.integration import (
 )
 
 from ..conftest import DATE
+from .chat import user
 from .redis_server import RedisServer
 
 LIBRARY = load_library(bundled_library_dir())
@@ -36,10 +37,6 @@ def store(request, redis_server, prefix):
     store = RedisThreadStore(redis_server.url, key_prefix=prefix, max_modules=4)
     yield store
     store.close()
-
-
-def user(text: str) -> dict:
-    return {"role": "user", "content": text}
 
 
 def conversation(store=None, **settings) -> ConversationRouter:
