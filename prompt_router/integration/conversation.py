@@ -805,16 +805,19 @@ class BlockCache:
         if hit is not None and hit[0] is prompt:
             return hit[1]
         made = make()
-        chars = len(prompt.text) + sum(len(b.text) for b in made)
-        if len(self._prompts) >= self.max_entries or self._chars + chars > self.max_chars:
-            self._clear()
-        if chars <= self.max_chars:
-            self._prompts[key] = (prompt, made)
-            self._chars += chars
+        self._keep(self._prompts, key, (prompt, made), len(prompt.text) + sum(len(b.text) for b in made))
         return made
 
-    def _clear(self) -> None:
-        self._entries, self._prompts, self._chars = {}, {}, 0
+    def _keep(self, table: dict[Any, Any], key: Any, entry: Any, chars: int) -> None:
+        """Keep `entry` unless it alone is over the character bound; both maps are cleared
+        first when either bound would be crossed."""
+        if len(table) >= self.max_entries or self._chars + chars > self.max_chars:
+            self._entries.clear()
+            self._prompts.clear()
+            self._chars = 0
+        if chars <= self.max_chars:
+            table[key] = entry
+            self._chars += chars
 
     def block(self, kind: BlockKind, stable: bool, name: str, piece: Counted, joined: bool) -> SystemBlock:
         if kind == "host":  # the host's texts change from request to request: never kept
@@ -824,12 +827,7 @@ class BlockCache:
         if hit is not None and hit[0] is piece:
             return hit[1]
         made = _make_block(kind, stable, name, piece, joined)
-        chars = 2 * len(made.text)  # the piece's text and the block's
-        if len(self._entries) >= self.max_entries or self._chars + chars > self.max_chars:
-            self._clear()
-        if chars <= self.max_chars:
-            self._entries[key] = (piece, made)
-            self._chars += chars
+        self._keep(self._entries, key, (piece, made), 2 * len(made.text))  # the piece's text and the block's
         return made
 
     def __len__(self) -> int:
