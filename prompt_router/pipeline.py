@@ -334,7 +334,7 @@ class PromptRouter:
     def reload_settings(self, settings: RouterSettings | None = None) -> None:
         """Apply changed settings without a restart; re-reads the environment and `.env` when
         `settings` is not given. Every field applies: the library (if `modules_dir` changed),
-        router, fallback, history turns, scan limit, threshold shift, encoding and cache sizes
+        router, fallback, history turns, scan limit, recall-vs-savings shift, encoding and cache sizes
         are rebuilt and swapped in at once; observers are told (telemetry sample rates) or
         remade (a changed DSN). Raises SettingsError, and keeps the running configuration, if
         the new one cannot be built (e.g. a broken library or a missing artefact)."""

@@ -40,7 +40,8 @@ class RouterSettings(BaseSettings):
         "auto", description="auto = hybrid when a trained artefact matches the library, else keyword")
     learned_model: Path | None = Field(None, description="learned-router artefact; default: learned_router.json in the library")
     learned_threshold_shift: float = Field(
-        0.0, ge=-5.0, le=5.0, description="the recall-vs-savings knob: positive = more recall, negative = more savings")
+        0.0, ge=-5.0, le=5.0,
+        description="the recall-vs-savings knob: positive = more recall (each unit makes the miss budget e times smaller)")
     history_turns: int = Field(3, ge=0, description="earlier user turns that are also routed")
     max_scan_chars: int = Field(32_000, ge=0, description="scan at most this many characters of a message (head + tail); 0 = all")
     route_cache_size: int = Field(4096, ge=0, description="routing decisions kept (LRU)")

@@ -20,7 +20,7 @@ def register(sub: Any) -> None:
     p.add_argument("--cases", nargs="+", required=True, metavar="FILE", help="A/B-format JSONL (never your held-out file)")
     p.add_argument("--modules", metavar="DIR", help="library (default: the configured one)")
     p.add_argument("--out", metavar="FILE", help="artefact path (default: learned_router.json in the library)")
-    p.add_argument("--target-recall", type=fraction, default=0.99, help="share of cases that must get every needed module")
+    p.add_argument("--target-recall", type=fraction, default=0.97, help="share of cases that must get every needed module (out of fold)")
     p.add_argument("--folds", type=positive_int, default=5, help="cross-validation folds for fitting thresholds (>= 2)")
     p.set_defaults(func=cmd_train)
 

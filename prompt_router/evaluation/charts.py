@@ -147,6 +147,6 @@ def charts(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "caption": "System-prompt tokens per request over all cases.", "png": _tokens(report)})
     if report.get("recall_reduction_curve"):
         out.append({"title": "Recall vs reduction", "wide": False, "notes": [],
-                    "caption": "B's threshold shift: positive shifts trade savings for recall.",
+                    "caption": "B's recall-vs-savings shift: positive shifts shrink the miss budget, trading savings for recall.",
                     "png": _curve(report["recall_reduction_curve"])})
     return out

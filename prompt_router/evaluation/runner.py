@@ -19,7 +19,7 @@ from ..routing import NONE, KeywordRouter, LearnedRouter, RoutingDecision
 from .cases import REPLAY_CONTEXT, Case
 
 MAX_FAILURES_KEPT = 1000
-# Points of the recall-vs-savings curve (threshold shifts; 0 is the fitted operating point).
+# Points of the recall-vs-savings curve (shifts of the miss budget; 0 is the fitted operating point).
 SHIFTS = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 
 
@@ -272,7 +272,7 @@ def run_ab(
 
 
 def recall_reduction_curve(sample: list[Case], arm_a: Arm, arm_b: Arm) -> list[dict[str, Any]]:
-    """For a learned/hybrid arm B: recall and mean reduction at each threshold shift (the
+    """For a learned/hybrid arm B: recall and mean reduction at each shift (the
     recall-vs-savings knob), on the sampled cases; shift 0 is the fitted operating point."""
     router = arm_b.router.router
     if not arm_b.dynamic or not isinstance(router, LearnedRouter):

@@ -1,17 +1,13 @@
 """Routing: a query (with earlier turns and a thread's kept modules) -> which modules, and why."""
 
 from .decision import (
-    DEFAULT_PLACE,
-    NEVER,
     NONE,
-    PLACE,
     DecisionRule,
     Evidence,
     ModuleReason,
     RoutingDecision,
     recent_turns,
-    shift_threshold,
-    shifted_thresholds,
+    shift_budget,
     static_decision,
 )
 from .factory import ARTEFACT_NAME, artefact_path, router_from_settings
@@ -23,11 +19,8 @@ from .router import Router
 
 __all__ = [
     "ARTEFACT_NAME",
-    "DEFAULT_PLACE",
     "FORMAT",
-    "NEVER",
     "NONE",
-    "PLACE",
     "DecisionRule",
     "Evidence",
     "FeatureConfig",
@@ -44,7 +37,6 @@ __all__ = [
     "recent_turns",
     "router_from_settings",
     "score_rows",
-    "shift_threshold",
-    "shifted_thresholds",
+    "shift_budget",
     "static_decision",
 ]

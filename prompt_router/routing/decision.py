@@ -1,12 +1,12 @@
 """Decisions, and the one rule that makes them.
 
 A router only gathers *evidence* for a request: which keyword triggers fired (in the query or
-in earlier turns) and, for learned routers, a score per module and for "no tools needed".
-`DecisionRule.decide` turns evidence into a `RoutingDecision`, and it is the only code that
-does: model thresholds (with the recall-vs-savings shift), the no-tools judgement, thread
+in earlier turns) and, for learned routers, a calibrated probability per module that the
+request needs it. `DecisionRule.decide` turns evidence into a `RoutingDecision`, and it is the
+only code that does: the miss budget (with the recall-vs-savings shift), small talk, thread
 stickiness, the fallback, the `requires` closure and the always-sent modules all live here.
-The keyword, learned and hybrid routers call it per request, and training calls it to fit
-thresholds, so fitted thresholds describe exactly what is served.
+The keyword, learned and hybrid routers call it per request, and training calls it to fit the
+budget, so the recall and savings fitted there are those of the decisions served.
 """
 
 from __future__ import annotations
@@ -20,11 +20,6 @@ from ..library import FallbackMode, ModuleLibrary
 
 ReasonKind = Literal["always", "trigger", "history", "required", "fallback", "static", "sticky", "model"]
 NONE = "(no tools)"  # the learned model's extra class: the request needs no tool module
-# Not a class: the score a module needs to place a request on its own. Below it (and with no
-# trigger), a module the model adds does not cancel the safe fallback.
-PLACE = "(place)"
-DEFAULT_PLACE = 0.5
-NEVER = 1.01  # a threshold no score reaches
 _T = TypeVar("_T")
 
 
@@ -35,8 +30,7 @@ class ModuleReason:
     kind: ReasonKind
     trigger: str | None = None
     required_by: str | None = None
-    score: float | None = None  # learned routers: the module's score and threshold
-    threshold: float | None = None
+    score: float | None = None  # learned routers: the module's calibrated probability
 
     def __str__(self) -> str:
         if self.kind == "trigger":
@@ -52,7 +46,7 @@ class ModuleReason:
         if self.kind == "sticky":
             return "kept from an earlier turn of this thread"
         if self.kind == "model":
-            return f"model score {self.score or 0.0:.2f} >= threshold {self.threshold or 0.0:.2f}"
+            return f"model probability {self.score or 0.0:.2f}: leaving it out would exceed the miss budget"
         return "always sent"
 
 
@@ -68,7 +62,7 @@ class RoutingDecision:
     library_version: str
     router: str
     matched_triggers: tuple[str, ...] = ()
-    scores: Mapping[str, float] = field(default_factory=dict)  # learned routers: every class's score
+    scores: Mapping[str, float] = field(default_factory=dict)  # learned routers: every class's probability
     no_tools: bool = False  # judged to need no tool module (by the model, or as small talk)
     small_talk: bool = False  # ... because the message is only small talk
 
@@ -103,7 +97,7 @@ class Evidence:
 
     `hits` are keyword matches, one per module, the query's before earlier turns' (so a
     module's reason names the most relevant trigger). `scores` are a learned model's
-    probabilities per class, `NONE` included."""
+    calibrated probabilities per class, `NONE` included."""
 
     hits: tuple[tuple[str, ModuleReason], ...] = ()
     scores: tuple[tuple[str, float], ...] = ()
@@ -116,19 +110,10 @@ def recent_turns(history: Sequence[_T], turns: int) -> tuple[_T, ...]:
     return tuple(history[-turns:]) if turns > 0 and history else ()
 
 
-def shift_threshold(threshold: float, shift: float) -> float:
-    """Move a threshold in logit space by `shift` (positive = lower = more recall)."""
-    if shift == 0.0 or threshold >= 1.0 or threshold <= 0.0:
-        return threshold  # exactly as fitted
-    logit = math.log(threshold / (1 - threshold)) - shift
-    return 1 / (1 + math.exp(-logit))
-
-
-def shifted_thresholds(thresholds: Mapping[str, float], shift: float) -> dict[str, float]:
-    """Per-class thresholds at another point of the recall-vs-savings curve: a positive shift
-    lowers module thresholds and raises the no-tools and placement thresholds, so all three
-    add recall."""
-    return {c: shift_threshold(t, -shift if c in (NONE, PLACE) else shift) for c, t in thresholds.items()}
+def shift_budget(budget: float, shift: float) -> float:
+    """The miss budget at another point of the recall-vs-savings curve: a positive shift
+    shrinks it (more recall, smaller savings), each unit by a factor e."""
+    return budget * math.exp(-shift)
 
 
 _STICKY = ModuleReason("sticky")
@@ -137,7 +122,11 @@ _FALLBACK = ModuleReason("fallback")
 
 class DecisionRule:
     """Evidence (+ a thread's kept modules) -> RoutingDecision, for one library and one
-    configuration. Immutable after construction; `decide` is pure."""
+    configuration. Immutable after construction; `decide` is pure.
+
+    `miss_budget` is what a learned router may risk per request: the expected number of needed
+    modules left out, summed from the model's calibrated probabilities. Training fits it to
+    the recall target; `shift` moves it (positive = smaller budget = more recall)."""
 
     def __init__(
         self,
@@ -145,15 +134,17 @@ class DecisionRule:
         *,
         router: str,
         fallback: FallbackMode | None = None,
-        thresholds: Mapping[str, float] | None = None,
+        miss_budget: float = 0.0,
         shift: float = 0.0,
     ) -> None:
+        if not (math.isfinite(miss_budget) and miss_budget >= 0):
+            raise ValueError(f"miss_budget must be a finite number >= 0, not {miss_budget!r}")
         self.library = library
         self.router = router
         self.fallback_mode: FallbackMode = fallback or library.fallback
-        self.fitted_thresholds = {PLACE: DEFAULT_PLACE, **(thresholds or {})}
+        self.fitted_budget = miss_budget
         self.shift = shift
-        self.thresholds = shifted_thresholds(self.fitted_thresholds, shift)
+        self.miss_budget = shift_budget(miss_budget, shift)
         self._tool_ids = frozenset(library.tool_ids)
         self._always = {m: ModuleReason("always") for m in library.always_ids}
         self._required = {
@@ -166,35 +157,46 @@ class DecisionRule:
     def with_shift(self, shift: float) -> DecisionRule:
         """The same rule at another point of the recall-vs-savings curve."""
         return DecisionRule(self.library, router=self.router, fallback=self.fallback_mode,
-                            thresholds=self.fitted_thresholds, shift=shift)
+                            miss_budget=self.fitted_budget, shift=shift)
+
+    def _model_picks(self, scores: Sequence[tuple[str, float]], selected: Mapping[str, ModuleReason]) -> list[tuple[str, float]]:
+        """The scored modules not yet selected that the budget cannot leave out: the least
+        likely are left out, in order, while their summed probability stays within it."""
+        candidates = sorted((p, m) for m, p in scores if m != NONE and m not in selected)
+        risk, budget = 0.0, self.miss_budget
+        for i, (p, _) in enumerate(candidates):
+            risk += p
+            if risk > budget:
+                return [(m, q) for q, m in reversed(candidates[i:])]
+        return []
 
     def decide(self, evidence: Evidence, sticky: Collection[str] = ()) -> RoutingDecision:
         """The decision for `evidence`, in this order:
 
         1. every keyword match is kept;
-        2. the model adds each module scoring at or above its threshold;
-        3. a request is *placed* by a keyword match, by a model module scoring at or above the
-           placement threshold, or by the thread's kept modules (stickiness); a module below
-           it never cancels the fallback on its own;
-        4. "no tools needed" applies only when nothing at all was claimed: a message that is
-           only small talk (greetings, thanks, acknowledgements) needs no tools whatever the
-           model scores; otherwise the model's no-tools judgement decides;
-        5. otherwise an unplaced request gets the fallback (the full prompt, or core);
+        2. a message that is only small talk (greetings, thanks, acknowledgements) adds nothing
+           more, and if nothing matched it needs no tools;
+        3. otherwise a learned model adds every module the miss budget cannot leave out: the
+           least likely modules are left out while the sum of their probabilities (the expected
+           number of needed modules missed) stays within the budget. A request with no
+           trigger for which the model can leave nothing out is one it cannot place;
+        4. the thread's kept modules are added (stickiness), and place the request;
+        5. an unplaced request gets the fallback (the full prompt, or core): for the keyword
+           router, any request no trigger matched;
         6. then the `requires` closure and the always-sent modules."""
         selected: dict[str, ModuleReason] = dict(evidence.hits)
         placed = bool(selected)
-        thresholds = self.thresholds
-        no_tools = small_talk = evidence.small_talk and not selected
-        if evidence.scores and not small_talk:
-            place = thresholds[PLACE]
-            for module, score in evidence.scores:
-                if module != NONE and module not in selected and score >= thresholds.get(module, NEVER):
-                    selected[module] = ModuleReason("model", score=round(score, 4), threshold=round(thresholds[module], 4))
-                    placed = placed or score >= place
-            # "No tools" is a judgement about a request nothing else claimed: a trigger or a
-            # module clearing its own threshold always wins over it.
-            if not selected:
-                no_tools = dict(evidence.scores).get(NONE, 0.0) >= thresholds.get(NONE, NEVER)
+        small_talk = evidence.small_talk and not selected
+        no_tools = small_talk
+        # Small talk ("thanks!") brings in nothing new: the model, which also reads earlier
+        # turns, is not asked; modules come only from triggers and the thread.
+        if evidence.scores and not evidence.small_talk:
+            picks = self._model_picks(evidence.scores, selected)
+            for module, p in picks:
+                selected[module] = ModuleReason("model", score=round(p, 4))
+            scored = sum(1 for m, _ in evidence.scores if m != NONE)
+            placed = placed or len(picks) < scored
+            no_tools = not selected
         kept = [m for m in sticky if m in self._tool_ids and m not in selected]
         if kept:
             # The thread's modules are better context than "everything" or "nothing".

@@ -1,6 +1,6 @@
 """Routers that use a LearnedModel: `learned` (model scores only) and `hybrid` (keyword
-matches always kept; the model adds modules the triggers missed and judges whether an
-unmatched request needs no tools at all)."""
+matches always kept; the model adds every module its miss budget cannot leave out, so an
+unmatched request can get no tools at all)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class LearnedRouter:
         self.library, self.model, self.mode = library, model, mode
         self.name: str = mode
         self.history_turns, self.max_scan_chars = history_turns, max_scan_chars
-        self.rule = DecisionRule(library, router=mode, fallback=fallback, thresholds=model.thresholds[mode], shift=shift)
+        self.rule = DecisionRule(library, router=mode, fallback=fallback, miss_budget=model.miss_budget[mode], shift=shift)
         self.keyword = KeywordRouter(library, history_turns=history_turns, max_scan_chars=max_scan_chars)
 
     @property

@@ -1,6 +1,7 @@
-"""The learned router's scorer: one-vs-rest logistic regression over sparse binary rows, and
-its versioned artefact (a JSON file bound to the library's content hash). Loading checks
-every field, so a damaged artefact is a clear ModelError, never a crash or a NaN score."""
+"""The learned router's scorer: one-vs-rest logistic regression over sparse binary rows, each
+class's score calibrated (Platt scaling fitted on out-of-fold scores), and its versioned
+artefact (a JSON file bound to the library's content hash). Loading checks every field, so a
+damaged artefact is a clear ModelError, never a crash or a NaN score."""
 
 from __future__ import annotations
 
@@ -16,24 +17,29 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
-from .decision import NONE, PLACE
+from .decision import NONE
 from .features import FeatureConfig, FloatArray, Row, Vectorizer
 
-FORMAT = "prompt-router.learned-router/1"
+FORMAT = "prompt-router.learned-router/2"
 MODES = ("hybrid", "learned")
 
 
-def score_rows(rows: Sequence[Row], weights: FloatArray, bias: FloatArray) -> FloatArray:
-    """Probabilities per class for each sparse row."""
+def score_rows(rows: Sequence[Row], weights: FloatArray, bias: FloatArray,
+               calibration: FloatArray | None = None) -> FloatArray:
+    """Probabilities per class for each sparse row; with `calibration` (one (scale, offset)
+    pair per class, applied to the logit), calibrated ones."""
     out = np.empty((len(rows), weights.shape[1]), dtype=np.float64)
     for i, row in enumerate(rows):
         out[i] = row.values @ weights[row.columns] + bias if len(row.columns) else bias
+    if calibration is not None:
+        out = out * calibration[:, 0] + calibration[:, 1]
     return 1.0 / (1.0 + np.exp(-out))
 
 
 @dataclass(frozen=True)
 class LearnedModel:
-    """A fitted scorer: vectorizer, weights, per-class thresholds, and where it came from."""
+    """A fitted scorer: vectorizer, weights, per-class calibration, the miss budget per router
+    mode, and where it came from."""
 
     library_version: str
     library_name: str
@@ -41,12 +47,13 @@ class LearnedModel:
     vectorizer: Vectorizer = field(repr=False)
     weights: FloatArray = field(repr=False)
     bias: FloatArray = field(repr=False)
-    thresholds: Mapping[str, Mapping[str, float]]  # per router mode ("hybrid", "learned"): class -> threshold
+    calibration: FloatArray = field(repr=False)  # per class: (scale, offset) applied to the logit
+    miss_budget: Mapping[str, float]  # per router mode ("hybrid", "learned"): see DecisionRule
     info: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def scores(self, query: str, history: Sequence[str] = ()) -> dict[str, float]:
         row = self.vectorizer.transform(query, history)
-        values = score_rows([row], self.weights, self.bias)[0]
+        values = score_rows([row], self.weights, self.bias, self.calibration)[0]
         return {c: float(v) for c, v in zip(self.classes, values)}
 
     @classmethod
@@ -121,16 +128,20 @@ def _parse(data: Mapping[str, Any], path: Path, library_version: str | None) -> 
     bias = np.asarray(bias_list, dtype=np.float64)
     if not np.isfinite(weights).all() or not np.isfinite(bias).all():
         raise ModelError(f"{path}: weights or bias contain NaN or infinity")
-    raw_thresholds = _field(data, path, "thresholds", dict)
-    thresholds: dict[str, dict[str, float]] = {}
+    raw_calibration = _field(data, path, "calibration", list)
+    if len(raw_calibration) != len(classes) or not all(
+            isinstance(pair, list) and len(pair) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in pair)
+            for pair in raw_calibration):
+        raise ModelError(f"{path}: field 'calibration' must hold one finite (scale, offset) pair per class")
+    calibration = np.asarray(raw_calibration, dtype=np.float64)
+    raw_budget = _field(data, path, "miss_budget", dict)
+    budgets: dict[str, float] = {}
     for mode in MODES:
-        table = raw_thresholds.get(mode)
-        if not isinstance(table, dict) or set(table) - {PLACE} != set(classes):
-            raise ModelError(f"{path}: field 'thresholds.{mode}' must give one threshold per class")
-        for cls, value in table.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 < value <= 1.01:
-                raise ModelError(f"{path}: threshold {mode}.{cls} must be a number in (0, 1.01]")
-        thresholds[mode] = {c: float(v) for c, v in table.items()}
+        value = raw_budget.get(mode)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= len(classes):
+            raise ModelError(f"{path}: field 'miss_budget.{mode}' must be a number in [0, {len(classes)}]")
+        budgets[mode] = float(value)
     info = data.get("info", {})
-    return LearnedModel(version, name, tuple(classes), Vectorizer(vocabulary, config, idf), weights, bias, thresholds,
-                        info if isinstance(info, dict) else {})
+    return LearnedModel(version, name, tuple(classes), Vectorizer(vocabulary, config, idf), weights, bias,
+                        calibration, budgets, info if isinstance(info, dict) else {})

@@ -25,7 +25,8 @@ def to_json(model: LearnedModel) -> str:
         **({"idf_float32_base64": base64.b64encode(model.vectorizer.idf.astype(np.float32).tobytes()).decode()}
            if model.vectorizer.idf is not None else {}),
         "bias": [round(float(b), 6) for b in model.bias],
-        "thresholds": {mode: {k: round(float(v), 6) for k, v in t.items()} for mode, t in model.thresholds.items()},
+        "calibration": [[round(float(a), 6), round(float(b), 6)] for a, b in model.calibration],
+        "miss_budget": {mode: round(float(v), 6) for mode, v in model.miss_budget.items()},
         "info": dict(model.info),
     }, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

@@ -1,10 +1,13 @@
-"""Training: library examples + labelled cases -> a LearnedModel whose per-class thresholds
-meet a recall target on out-of-fold predictions while saving as many tokens as possible.
+"""Training: library examples + labelled cases -> a LearnedModel whose calibrated scores and
+miss budget meet a recall target on out-of-fold predictions while saving as many tokens as
+possible.
 
-Thresholds are fitted through the served decision rule (`routing.DecisionRule`) on the
-served evidence (the real keyword router's matches plus out-of-fold scores), so the recall and
-savings fitted here are those of the decisions the router makes. Cases are split into folds
-by a hash of their id, so the split is reproducible."""
+Each class's score is calibrated on out-of-fold scores (Platt scaling: a logistic fit of the
+label on the logit), so a probability means the same for every module, including on wording
+from sources the model never saw (folds are by source). The miss budget is then fitted through
+the served decision rule (`routing.DecisionRule`) on the served evidence (the real keyword
+router's matches plus calibrated out-of-fold scores), so the recall and savings fitted here
+are those of the decisions the router makes. Folds are reproducible."""
 
 from __future__ import annotations
 
@@ -21,10 +24,7 @@ from ..evaluation.cases import REPLAY_CONTEXT, Case
 from ..evaluation.runner import SHIFTS
 from ..library import ModuleLibrary
 from ..routing import (
-    DEFAULT_PLACE,
-    NEVER,
     NONE,
-    PLACE,
     DecisionRule,
     Evidence,
     FeatureConfig,
@@ -38,7 +38,8 @@ from ..routing.model import score_rows
 from ..tokens import TokenCounter
 from .logistic import train_logistic
 
-GRID = (0.002, 0.005, 0.01, *(round(float(x), 3) for x in np.linspace(0.02, 0.98, 49)), NEVER)
+# Miss budgets searched (expected needed modules left out per request): log-spaced.
+BUDGETS = tuple(round(float(x), 6) for x in np.geomspace(1e-4, 2.0, 160))
 
 
 @dataclass(frozen=True)
@@ -81,17 +82,47 @@ def fit_model(examples: Sequence[Example], classes: list[str], config: FeatureCo
     return vectorizer, weights, bias
 
 
-def _served_evidence(keyword: Evidence, scores: FloatArray, classes: Sequence[str], hybrid: bool) -> Evidence:
+def _served_evidence(keyword: Evidence, scores: FloatArray, classes: Sequence[str], mode: str) -> Evidence:
     """The evidence the served router gathers for a case, with out-of-fold scores."""
     values = tuple(zip(classes, map(float, scores)))
-    if hybrid:
+    if mode == "hybrid":
         return Evidence(keyword.hits, values, keyword.matched_triggers, keyword.small_talk)
-    return Evidence((), values, (), keyword.small_talk)
+    if mode == "learned":
+        return Evidence((), values, (), keyword.small_talk)
+    return keyword  # "keyword": the triggers alone, the baseline
+
+
+def logits(probabilities: FloatArray) -> FloatArray:
+    p = np.clip(probabilities, 1e-12, 1 - 1e-12)
+    return np.asarray(np.log(p) - np.log1p(-p))
+
+
+def fit_calibration(scores: FloatArray, labels: FloatArray) -> FloatArray:
+    """Per class, the (scale, offset) on the logit that makes out-of-fold scores calibrated
+    probabilities (Platt scaling). A class with only one label value out of fold, or whose
+    scores rank against its labels, keeps its raw score (1, 0)."""
+    from sklearn.linear_model import LogisticRegression
+
+    z = logits(scores)
+    out = np.tile([1.0, 0.0], (scores.shape[1], 1))
+    for j in range(scores.shape[1]):
+        y = labels[:, j]
+        if y.min() == y.max():
+            continue
+        fit = LogisticRegression(C=1e4, solver="lbfgs", max_iter=1000).fit(z[:, j:j + 1], y)
+        scale, offset = float(fit.coef_[0, 0]), float(fit.intercept_[0])
+        if scale > 0:
+            out[j] = scale, offset
+    return np.round(out, 6)  # as the artefact stores it, so the model in memory scores exactly the same
+
+
+def calibrate(scores: FloatArray, calibration: FloatArray) -> FloatArray:
+    return np.asarray(1.0 / (1.0 + np.exp(-(logits(scores) * calibration[:, 0] + calibration[:, 1]))))
 
 
 class DecisionSimulator:
-    """Recall and mean token reduction of the served rule over fixed evidence, for many
-    threshold settings (what fitting searches over)."""
+    """Recall and mean token reduction of the served rule over fixed evidence, for any miss
+    budget (what fitting searches over)."""
 
     def __init__(self, library: ModuleLibrary, cases: Sequence[Case], scores: FloatArray, classes: Sequence[str],
                  *, mode: str = "hybrid", fallback: str | None = None) -> None:
@@ -100,45 +131,31 @@ class DecisionSimulator:
         self.scores = scores
         keyword = KeywordRouter(library)
         self.evidence = [
-            _served_evidence(keyword.evidence(c.query, c.history), row, self.classes, mode == "hybrid")
+            _served_evidence(keyword.evidence(c.query, c.history), row, self.classes, mode)
             for c, row in zip(self.cases, scores)
         ]
-        self._hit_keys = [(frozenset(m for m, _ in e.hits), e.small_talk) for e in self.evidence]
         self._builder = PromptBuilder(library, TokenCounter())
         self.full = self._builder.full(REPLAY_CONTEXT).tokens
         self._tokens: dict[tuple[str, ...], int] = {}
-        self._modules: dict[tuple[tuple[frozenset[str], bool], bytes], tuple[str, ...]] = {}
-        self.parameters = [NONE, PLACE, *(c for c in self.classes if c != NONE)]  # what fitting searches
 
-    def rule(self, thresholds: dict[str, float], shift: float = 0.0) -> DecisionRule:
+    def rule(self, budget: float, shift: float = 0.0) -> DecisionRule:
         return DecisionRule(self.library, router=self.mode, fallback=self.fallback,  # type: ignore[arg-type]
-                            thresholds=thresholds, shift=shift)
+                            miss_budget=budget, shift=shift)
 
-    def decisions(self, thresholds: dict[str, float], shift: float = 0.0) -> list[tuple[str, ...]]:
-        """The modules the rule serves each case. Decisions depend only on which modules
-        matched and which classes cleared their thresholds, so they are memoised by that."""
-        rule = self.rule(thresholds, shift)
-        limits = np.array([rule.thresholds.get(c, NEVER) for c in self.classes])
-        passing = self.scores >= limits
-        confident = self.scores >= rule.thresholds[PLACE]
-        out = []
-        for i, evidence in enumerate(self.evidence):
-            key = (self._hit_keys[i], passing[i].tobytes() + confident[i].tobytes())
-            modules = self._modules.get(key)
-            if modules is None:
-                modules = self._modules[key] = rule.decide(evidence).modules
-            out.append(modules)
-        return out
+    def decisions(self, budget: float, shift: float = 0.0) -> list[tuple[str, ...]]:
+        """The modules the rule serves each case."""
+        rule = self.rule(budget, shift)
+        return [rule.decide(evidence).modules for evidence in self.evidence]
 
     def tokens(self, modules: tuple[str, ...]) -> int:
         if modules not in self._tokens:
             self._tokens[modules] = self._builder.build(modules, REPLAY_CONTEXT).tokens
         return self._tokens[modules]
 
-    def evaluate(self, thresholds: dict[str, float], shift: float = 0.0) -> tuple[float, float]:
+    def evaluate(self, budget: float, shift: float = 0.0) -> tuple[float, float]:
         """(recall, mean reduction) of the served decisions on every case."""
         passed, reduction = 0, 0.0
-        for case, modules in zip(self.cases, self.decisions(thresholds, shift)):
+        for case, modules in zip(self.cases, self.decisions(budget, shift)):
             chosen = set(modules)
             passed += all(m in chosen for m in case.needs)
             reduction += 1 - self.tokens(modules) / self.full
@@ -146,47 +163,16 @@ class DecisionSimulator:
         return passed / n, reduction / n
 
 
-def _search(sim: DecisionSimulator, target: float, start: dict[str, float], passes: int) -> dict[str, float]:
-    """Coordinate search over a grid from `start`: for each parameter in turn, the value
-    with the most savings that keeps recall at or above `target` (or the most recall while
-    short of it), until nothing changes."""
-    thresholds = dict(start)
-    for _ in range(passes):
-        changed = False
-        for cls in sim.parameters:  # the no-tools judgement first: it is the biggest lever
-            best_key: tuple[bool, float, float] | None = None
-            best_value = thresholds[cls]
-            for value in GRID:
-                recall, reduction = sim.evaluate({**thresholds, cls: value})
-                # Prefer meeting the target, then savings (or recall while short of it), then
-                # the threshold nearest 0.5 among equals (the least arbitrary one).
-                key = (recall >= target, reduction if recall >= target else recall, -abs(value - 0.5))
-                if best_key is None or key > best_key:
-                    best_key, best_value = key, value
-            if best_value != thresholds[cls]:
-                thresholds[cls], changed = best_value, True
-        if not changed:
+def fit_budget(sim: DecisionSimulator, target: float) -> float:
+    """The miss budget with the most savings at `target` recall: a larger budget leaves more
+    out, so recall falls as it grows; the largest budget on the grid that keeps the target (or,
+    if none does, the smallest)."""
+    chosen = BUDGETS[0]
+    for budget in BUDGETS:
+        recall, _ = sim.evaluate(budget)
+        if recall < target:
             break
-    return thresholds
-
-
-def fit_thresholds(sim: DecisionSimulator, target: float, passes: int = 4) -> dict[str, float]:
-    """Thresholds with the most savings at `target` recall (or the most recall if it cannot
-    be met): coordinate search from three starting points (keyword-only, cautious, eager),
-    keeping the best result, since one search can stop short of the target."""
-    starts = (
-        {**dict.fromkeys(sim.classes, NEVER), PLACE: DEFAULT_PLACE},
-        {**dict.fromkeys(sim.classes, 0.1), PLACE: 0.8},
-        {**dict.fromkeys(sim.classes, 0.5), PLACE: DEFAULT_PLACE},
-    )
-    best: tuple[bool, float] | None = None
-    chosen: dict[str, float] = dict(starts[0])
-    for start in starts:
-        thresholds = _search(sim, target, start, passes)
-        recall, reduction = sim.evaluate(thresholds)
-        key = (recall >= target, reduction if recall >= target else recall)
-        if best is None or key > best:
-            best, chosen = key, thresholds
+        chosen = budget
     return chosen
 
 
@@ -199,10 +185,10 @@ def fold_assignment(cases: Sequence[Case], folds: int) -> list[int]:
     return [zlib.crc32((Path(c.source).name if by_source else c.id).encode()) % folds for c in cases]
 
 
-def per_source(sim: DecisionSimulator, thresholds: dict[str, float]) -> dict[str, dict[str, float]]:
+def per_source(sim: DecisionSimulator, budget: float) -> dict[str, dict[str, float]]:
     """Recall and mean reduction of the served decisions, per source file."""
     totals: dict[str, list[float]] = {}
-    for case, modules in zip(sim.cases, sim.decisions(thresholds)):
+    for case, modules in zip(sim.cases, sim.decisions(budget)):
         row = totals.setdefault(Path(case.source).name, [0.0, 0.0, 0.0])
         chosen = set(modules)
         row[0] += 1
@@ -229,26 +215,29 @@ def train(library: ModuleLibrary, cases: Sequence[Case], *, target_recall: float
         train_set = base + [ex for ex, f in zip(labelled, fold_of) if f != fold]
         vectorizer, weights, bias = fit_model(train_set, classes, config, c)
         oof[held] = score_rows([vectorizer.transform(cases[i].query, cases[i].history) for i in held], weights, bias)
+    calibration = fit_calibration(oof, _labels(labelled, classes))
+    oof = calibrate(oof, calibration)
     sim = DecisionSimulator(library, cases, oof, classes)
-    thresholds = fit_thresholds(sim, target_recall)
-    recall, reduction = sim.evaluate(thresholds)
-    curve = [{"shift": s, "recall": r, "reduction": d} for s in SHIFTS for r, d in [sim.evaluate(thresholds, s)]]
-    keyword = dict.fromkeys(classes, NEVER)
-    keyword_recall, keyword_reduction = sim.evaluate(keyword)
+    budget = fit_budget(sim, target_recall)
+    recall, reduction = sim.evaluate(budget)
+    curve = [{"shift": s, "recall": r, "reduction": d} for s in SHIFTS for r, d in [sim.evaluate(budget, s)]]
+    keyword_sim = DecisionSimulator(library, cases, oof, classes, mode="keyword")
+    keyword_recall, keyword_reduction = keyword_sim.evaluate(0.0)
     learned_sim = DecisionSimulator(library, cases, oof, classes, mode="learned")
-    learned_thresholds = fit_thresholds(learned_sim, target_recall)
-    learned_recall, learned_reduction = learned_sim.evaluate(learned_thresholds)
+    learned_budget = fit_budget(learned_sim, target_recall)
+    learned_recall, learned_reduction = learned_sim.evaluate(learned_budget)
     vectorizer, weights, bias = fit_model(base + labelled, classes, config, c)
     info: dict[str, Any] = {
         "technique": "one-vs-rest logistic regression (liblinear) on word 1-2-grams + char 3-5-grams, "
-                     "sublinear tf-idf, L2-normalised; thresholds fitted on out-of-fold scores, folds by source",
+                     "sublinear tf-idf, L2-normalised; scores Platt-calibrated and the miss budget fitted "
+                     "on out-of-fold scores, folds by source",
         "cases": len(cases), "library_examples": len(base), "folds": folds, "target_recall": target_recall,
         "sources": sorted({Path(c.source).name for c in cases}),
         "out_of_fold": {"hybrid_recall": recall, "hybrid_reduction": reduction,
                         "learned_recall": learned_recall, "learned_reduction": learned_reduction,
                         "keyword_recall": keyword_recall, "keyword_reduction": keyword_reduction},
-        "out_of_fold_by_source": {"hybrid": per_source(sim, thresholds), "keyword": per_source(sim, keyword)},
+        "out_of_fold_by_source": {"hybrid": per_source(sim, budget), "keyword": per_source(keyword_sim, 0.0)},
         "curve": curve, "c": c, "vocabulary": len(vectorizer.vocabulary),
     }
-    return LearnedModel(library.version, library.name, tuple(classes), vectorizer, weights, bias,
-                        {"hybrid": thresholds, "learned": learned_thresholds}, info)
+    return LearnedModel(library.version, library.name, tuple(classes), vectorizer, weights, bias, calibration,
+                        {"hybrid": budget, "learned": learned_budget}, info)

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from prompt_router import bundled_library_dir, load_library
 from prompt_router.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, main
 
 from ..conftest import SMALL, write_library
+
+LIBRARY = load_library(bundled_library_dir())
 
 ROOT = Path(__file__).resolve().parents[2]
 DATE = ["--var", "current_date=2026-11-22"]
@@ -98,8 +101,13 @@ def test_every_option_of_every_command_has_help():
 def test_build_prints_the_prompt_and_static_is_full(capsys):
     _, dynamic, _ = cli(capsys, "build", "deploy the app", *DATE)
     _, static, _ = cli(capsys, "build", "deploy the app", "--static", *DATE)
-    assert "# Deployment" in dynamic and "# Image generation" not in dynamic
-    assert "# Image generation" in static and len(static) > len(dynamic)
+    _, routed, _ = cli(capsys, "route", "deploy the app", "--json")
+    left_out = [m for m in LIBRARY.tool_ids if m not in json.loads(routed)["modules"]]
+    assert "# Deployment" in dynamic and left_out  # the router sends a part of the library ...
+    for module in left_out:  # ... and the built prompt holds exactly that part
+        heading = LIBRARY[module].text.splitlines()[0]
+        assert heading not in dynamic and heading in static
+    assert len(static) > len(dynamic)
 
 
 def test_validate_ok_and_broken(capsys, tmp_path):

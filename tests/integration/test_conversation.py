@@ -112,7 +112,7 @@ def test_host_sections_keep_their_positions_in_both_modes(dynamic):
                                      "HOST-BEFORE-RESPONSE", "# Response format", "HOST-END")]
     assert order == sorted(order)
     assert text.endswith("HOST-END kb snippet")
-    assert ("# Image generation" in text) is (not dynamic)
+    assert ("# Deployment" in text) and (prepared.decision.modules == LIBRARY.ids) is (not dynamic)
 
 
 def test_block_token_counts_are_exact_with_host_sections():

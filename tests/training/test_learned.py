@@ -1,4 +1,4 @@
-"""The learned and hybrid routers: training, thresholds, staleness, determinism, explanations."""
+"""The learned and hybrid routers: training, calibration, the miss budget, staleness, determinism, explanations."""
 
 from __future__ import annotations
 
@@ -6,12 +6,24 @@ import logging
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from prompt_router import ModelError, PromptRouter, RouterSettings, bundled_library_dir, load_library
 from prompt_router.evaluation import read_cases
-from prompt_router.routing import ARTEFACT_NAME, NONE, LearnedModel, LearnedRouter, router_from_settings, score_rows
+from prompt_router.routing import (
+    ARTEFACT_NAME,
+    NONE,
+    DecisionRule,
+    Evidence,
+    LearnedModel,
+    LearnedRouter,
+    ModuleReason,
+    router_from_settings,
+    score_rows,
+)
 from prompt_router.training import DecisionSimulator, library_examples, save, to_json, train
+from prompt_router.training.fitting import calibrate, fit_calibration
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = load_library(bundled_library_dir())
@@ -24,11 +36,11 @@ def model() -> LearnedModel:
     return train(LIBRARY, SUBSET, target_recall=0.95, folds=3)
 
 
-def test_thresholds_meet_the_recall_target_on_the_training_folds(model):
+def test_the_miss_budget_meets_the_recall_target_on_the_training_folds(model):
     oof = model.info["out_of_fold"]
     assert oof["hybrid_recall"] >= 0.95 and oof["learned_recall"] >= 0.95
-    assert oof["hybrid_reduction"] >= oof["keyword_reduction"] - 1e-9  # never worse than keyword alone on the folds
-    assert set(model.thresholds) == {"hybrid", "learned"} and NONE in model.thresholds["hybrid"]
+    assert set(model.miss_budget) == {"hybrid", "learned"} and all(b > 0 for b in model.miss_budget.values())
+    assert model.calibration.shape == (len(model.classes), 2) and (model.calibration[:, 0] > 0).all()
     assert model.info["cases"] == len(SUBSET) and model.info["library_examples"] == len(library_examples(LIBRARY, model.classes))
 
 
@@ -58,20 +70,56 @@ def test_explanations_say_which_modules_came_from_triggers_and_which_from_the_mo
     kinds = {m: decision.reasons[m].kind for m in decision.tool_modules}
     assert kinds["data_processing"] == "trigger"
     assert set(decision.scores) == set(model.classes)
-    for reason in decision.reasons.values():
-        if reason.kind == "model":
-            assert reason.score >= reason.threshold and str(reason).startswith("model score")
+    model_picks = [m for m, r in decision.reasons.items() if r.kind == "model"]
+    for module in model_picks:
+        assert decision.reasons[module].score == decision.scores[module]
+        assert str(decision.reasons[module]).startswith("model probability")
+    # What the model left out fits in the budget: every module it added is at least as likely
+    # as any module it left out.
+    left_out = [p for m, p in decision.scores.items() if m != NONE and m not in decision.modules]
+    assert sum(left_out) <= router.rule.miss_budget + 1e-9
+    assert all(decision.scores[m] >= max(left_out, default=0.0) for m in model_picks)
     assert "scores" in decision.to_dict()
 
 
-def test_no_tools_judgement_gives_core_only_prompts(model):
+def test_nothing_left_to_the_model_gives_core_only_prompts(model):
     router = LearnedRouter(LIBRARY, model, mode="hybrid")
-    thresholds = dict(router.rule.thresholds)
-    decision = router.route("thanks, that's perfect")
-    if decision.scores[NONE] >= thresholds[NONE]:
-        assert decision.no_tools and decision.tool_modules == () and not decision.fallback
-    forced = router.with_shift(-50.0).route("thanks, that's perfect")  # most aggressive point of the knob
-    assert forced.no_tools and forced.modules == LIBRARY.always_ids
+    forced = router.with_shift(-50.0).route("what is the boiling point of water at altitude")  # the most aggressive knob
+    assert forced.no_tools and forced.modules == LIBRARY.always_ids and not forced.fallback
+    cautious = router.with_shift(50.0).route("what is the boiling point of water at altitude")  # no budget at all
+    assert cautious.fallback and set(LIBRARY.tool_ids) <= set(cautious.modules)
+
+
+def test_the_budget_leaves_out_the_least_likely_modules_while_their_sum_fits():
+    rule = DecisionRule(LIBRARY, router="learned", miss_budget=0.1)
+    scores = (("web_search", 0.9), ("browser", 0.06), ("workflow", 0.05), ("communication", 0.03),
+              ("deployment", 0.01), (NONE, 0.05))
+    decision = rule.decide(Evidence(scores=scores))
+    # 0.01 + 0.03 + 0.05 = 0.09 fits the budget; adding 0.06 would not, so browser stays
+    assert {m for m, r in decision.reasons.items() if r.kind == "model"} == {"web_search", "browser"}
+    assert not decision.fallback and not decision.no_tools
+    # a higher shift halves the budget: workflow can no longer be left out
+    halved = rule.with_shift(np.log(2)).decide(Evidence(scores=scores))
+    assert "workflow" in halved.modules and "deployment" not in halved.modules
+    # a trigger match is kept whatever its score, and is never counted against the budget
+    hit = rule.decide(Evidence(hits=(("deployment", ModuleReason("trigger", "deploy")),), scores=scores))
+    assert "deployment" in hit.modules and "browser" in hit.modules
+
+
+def test_calibration_maps_scores_to_observed_frequencies():
+    rng = np.random.default_rng(0)
+    # an over-confident scorer: the true probability is much softer than its score says
+    truth = rng.uniform(0.01, 0.99, size=4000)
+    labels = (rng.uniform(size=4000) < truth).astype(float)
+    z = np.log(truth / (1 - truth)) * 3.0
+    scores = 1 / (1 + np.exp(-z))
+    table = fit_calibration(np.c_[scores, scores], np.c_[labels, np.zeros(4000)])
+    assert table[0, 0] == pytest.approx(1 / 3, rel=0.15)
+    assert tuple(table[1]) == (1.0, 0.0)  # a class with one label value keeps its raw score
+    fixed = calibrate(np.c_[scores, scores], table)[:, 0]
+    for low, high in ((0.0, 0.2), (0.4, 0.6), (0.8, 1.0)):
+        band = (fixed >= low) & (fixed < high)
+        assert labels[band].mean() == pytest.approx(fixed[band].mean(), abs=0.05)
 
 
 def test_stale_artefact_is_rejected_clearly(model, tmp_path):
@@ -117,8 +165,9 @@ def test_bundled_artefact_matches_the_bundled_library():
 
 def test_simulator_agrees_with_the_router(model):
     router = LearnedRouter(LIBRARY, model, mode="hybrid")
-    rows = score_rows([model.vectorizer.transform(c.query, c.history) for c in SUBSET], model.weights, model.bias)
+    rows = score_rows([model.vectorizer.transform(c.query, c.history) for c in SUBSET], model.weights, model.bias,
+                      model.calibration)
     sim = DecisionSimulator(LIBRARY, SUBSET, rows, model.classes)
-    recall, _ = sim.evaluate(model.thresholds["hybrid"])
+    recall, _ = sim.evaluate(model.miss_budget["hybrid"])
     passed = sum(all(m in router.route(c.query, c.history).modules for m in c.needs) for c in SUBSET)
     assert recall == pytest.approx(passed / len(SUBSET))
