@@ -111,7 +111,7 @@ class ThreadManager:
         # `conversation.load_module_result(thread_id, block)`; this fake model never calls it)
         reply = self.client.messages.create(model=MODEL, max_tokens=256, tools=[load_module_tool(prepared)],
                                             **anthropic_request(prepared, messages, model=MODEL))
-        self.conversation.record_provider_request(MODEL, prepared.tokens, tools=0)
+        self.conversation.record_provider_request(MODEL, usage=reply.usage, prepared=prepared)
         answer = reply.content[0].text
         messages.append({"role": "assistant", "content": answer})
         return answer, prepared

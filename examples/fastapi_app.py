@@ -95,12 +95,8 @@ async def turn(thread_id: str, body: Turn, request: Request) -> dict[str, Any]:
     if client is None:
         return {**answer, "request": provider_request}
     reply = await client.messages.create(model=body.model, max_tokens=body.max_tokens, **provider_request)
-    usage = reply.usage
-    conversation.record_provider_request(body.model, usage.input_tokens + (usage.cache_read_input_tokens or 0)
-                                         + (usage.cache_creation_input_tokens or 0),
-                                         cache_read_tokens=usage.cache_read_input_tokens or 0,
-                                         cache_write_tokens=usage.cache_creation_input_tokens or 0,
-                                         output_tokens=usage.output_tokens, labels={"arm": prepared.arm})
+    # the provider's usage feeds telemetry and auto's check of the plan against the real bill
+    conversation.record_provider_request(body.model, usage=reply.usage, labels={"arm": prepared.arm}, prepared=prepared)
     return {**answer, "reply": [block.model_dump(exclude_unset=True) for block in reply.content],
             "stop_reason": reply.stop_reason}
 

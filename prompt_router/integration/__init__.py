@@ -27,6 +27,7 @@ from .state import AsyncSwitchStore, AsyncThreadStore, Switches, SwitchStore, Th
 from .tools import filter_tools, tool_name
 from .traffic import Traffic, TrafficMeter
 from .usage import TokenPrices, TokenUsage, parse_usage
+from .usage_check import RequestCost, UsageCheck, request_cost
 from .watch import LibraryWatcher, library_fingerprint
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "PolicyName",
     "PreparedPrompt",
     "RedisThreadStore",
+    "RequestCost",
     "StoreBreaker",
     "SwitchStore",
     "Switches",
@@ -68,6 +70,7 @@ __all__ = [
     "TokenUsage",
     "Traffic",
     "TrafficMeter",
+    "UsageCheck",
     "anthropic_messages",
     "anthropic_request",
     "anthropic_system",
@@ -85,6 +88,7 @@ __all__ = [
     "read_conversation",
     "read_load_call",
     "read_pin",
+    "request_cost",
     "rollout_bucket",
     "store_from_settings",
     "thread_key",

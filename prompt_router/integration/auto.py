@@ -5,8 +5,9 @@ observes, the plan cell's `best` policy, and never one the plan says costs more 
     choice = chooser.choose(settings, library, model="claude-sonnet-5")   # Choice("catalogue", "plan")
 
 When it cannot choose (no plan, a stale or broken plan, no model or one whose caching is not
-known, no cell for its family, traffic still being measured, or a best saving that is not
-positive) it serves `static`, and says why once per cause: a log line, and the
+known, no cell for its family, traffic still being measured, a best saving that is not
+positive, or the provider's own usage figures showing the plan's policy costing more than the
+full prompt: `usage_check.py`) it serves `static`, and says why once per cause: a log line, and the
 `policy_reason` label on the results it serves. Choices are cached per (family, library
 version) for `refresh_seconds`, so the hot path is a dictionary lookup.
 """
@@ -25,8 +26,9 @@ from ..library import ModuleLibrary
 from ..settings import RouterSettings
 from ._fork import reset_after_fork
 from .plan import PLAN_NAME, POLICIES, DeliveryPlan, PolicyName
-from .pricing import PROVIDERS, pricing_for_model
+from .pricing import PROVIDERS, CachePricing, pricing_for_model
 from .traffic import Traffic, TrafficMeter
+from .usage_check import UsageCheck
 
 logger = logging.getLogger("prompt_router")
 
@@ -42,8 +44,11 @@ REASONS = {
     "no_bundles": "the plan's best policy is bundles but the plan has no bundles",
     "no_saving": "no policy saves money against the full prompt for this traffic",
     "measuring_traffic": "still measuring this process's traffic",
+    "usage_costs_more": "the provider's usage figures show the plan's policy costing more than the full prompt would "
+                        "(the plan is trusted again after an hour)",
 }
-_WARN = frozenset({"unknown_model", "stale_plan", "bad_plan", "no_cell", "no_bundles"})
+_WARN = frozenset({"unknown_model", "stale_plan", "bad_plan", "no_cell", "no_bundles", "usage_costs_more"})
+_PER_FAMILY = frozenset({"no_cell", "usage_costs_more"})  # said once per pricing family
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,10 @@ class PolicyChooser:
     per request; thread-safe, and cheap after the first request of each refresh period."""
 
     def __init__(self, meter: TrafficMeter, *, plan: DeliveryPlan | None = None, traffic: Traffic | None = None,
-                 refresh_seconds: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 refresh_seconds: float = 10.0, clock: Callable[[], float] = time.monotonic,
+                 usage: UsageCheck | None = None) -> None:
         self.meter = meter
+        self.usage = usage or UsageCheck(clock=clock)
         self.plan = plan  # given: used instead of the file
         self.traffic = traffic  # given: used instead of the meter
         self.refresh_seconds = refresh_seconds
@@ -105,6 +112,11 @@ class PolicyChooser:
                 del self._choices[next(iter(self._choices))]
         return choice
 
+    def forget(self) -> None:
+        """Drop the cached choices: the next request of each kind chooses afresh."""
+        with self._lock:
+            self._choices.clear()
+
     def bundles(self, library: ModuleLibrary, settings: RouterSettings) -> tuple[tuple[str, ...], ...]:
         """The usable plan's nested bundles, or () (a thread pinned to a bundle when auto now
         chooses otherwise still needs them)."""
@@ -118,13 +130,17 @@ class PolicyChooser:
             return self._static(reason, policy="bundles")
         return Choice("bundles", "configured", loaded.plan.bundles)
 
-    def _auto(self, settings: RouterSettings, library: ModuleLibrary, model: str | None) -> Choice:
+    @staticmethod
+    def pricing(settings: RouterSettings, model: str | None) -> CachePricing | None:
+        """The caching rules a request to `model` is billed by (the setting names a family)."""
         if settings.delivery_pricing:
-            pricing = PROVIDERS.get(settings.delivery_pricing)
-        elif model:
-            pricing = pricing_for_model(model)
-        else:
+            return PROVIDERS.get(settings.delivery_pricing)
+        return pricing_for_model(model) if model else None
+
+    def _auto(self, settings: RouterSettings, library: ModuleLibrary, model: str | None) -> Choice:
+        if not settings.delivery_pricing and not model:
             return self._static("no_model")
+        pricing = self.pricing(settings, model)
         if pricing is None:  # the model's name is not logged: a host may take it from its client's request
             return self._static("unknown_model")
         loaded = self._load(settings, library)
@@ -144,12 +160,14 @@ class PolicyChooser:
                                              f"{traffic.thread_turns:.1f} turns, {traffic.tool_steps:.1f} tool steps")
         if cell.best == "bundles" and not loaded.plan.bundles:
             return self._static("no_bundles")
+        if self.usage.vetoed(pricing.name):
+            return self._static("usage_costs_more", pricing.name)
         return Choice(cell.best, "plan", loaded.plan.bundles)
 
     def _static(self, reason: str, detail: str = "", policy: str = "auto") -> Choice:
         """Serve the full prompt, and say why once per cause (a pricing family without a
         cell is a cause of its own): our own words, a family name and traffic figures only."""
-        told = (policy, reason, detail if reason == "no_cell" else "")
+        told = (policy, reason, detail if reason in _PER_FAMILY else "")
         if told not in self._told:
             with self._lock:
                 first = told not in self._told

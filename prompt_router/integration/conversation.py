@@ -70,6 +70,7 @@ from .state import (
 from .tools import filter_tools, governed_tools
 from .traffic import Traffic, TrafficMeter
 from .usage import TokenPrices, TokenUsage, parse_usage, provider_request
+from .usage_check import request_cost
 from .watch import LibraryWatcher
 
 logger = logging.getLogger("prompt_router")
@@ -144,6 +145,11 @@ class PreparedPrompt:
     @property
     def attachment_tokens(self) -> int:
         return sum(a.tokens for a in self.attachments)
+
+    @property
+    def full_system_tokens(self) -> int:
+        """System prompt tokens the full prompt would have taken here (host sections included)."""
+        return self.tokens - self.result.tokens_sent + self.attachment_tokens + self.result.full_tokens
 
     @property
     def decision(self) -> RoutingDecision:
@@ -369,12 +375,15 @@ class ConversationRouter:
     def record_provider_request(self, model: str, prompt_tokens: int | None = None, tools: int = 0, *,
                                 usage: Any = None, cache_read_tokens: int = 0, cache_write_tokens: int = 0,
                                 output_tokens: int = 0, cost: float | None = None, prices: TokenPrices | None = None,
-                                labels: Mapping[str, str] | None = None) -> ProviderRequest:
+                                labels: Mapping[str, str] | None = None,
+                                prepared: PreparedPrompt | None = None) -> ProviderRequest:
         """Tell observers what was sent to the provider and what it reported back: either the
         provider SDK's `usage` object as it is (`usage=response.usage`: Anthropic, OpenAI,
         LiteLLM, Gemini; see integration/usage.py) or the counts as numbers. `cost` is what
         the provider or proxy billed (LiteLLM's `response_cost`); without it, `prices` price
-        the tokens. Returns what observers got."""
+        the tokens. With `prepared` (what `prepare` returned for this request), the `auto`
+        policy weighs the bill against the full prompt's (integration/usage_check.py) and
+        serves the full prompt when its choice costs more. Returns what observers got."""
         if usage is not None:
             if prompt_tokens is not None or cache_read_tokens or cache_write_tokens or output_tokens:
                 raise TypeError("give the provider's usage object or the token counts, not both")
@@ -384,12 +393,35 @@ class ConversationRouter:
         else:
             counts = TokenUsage(prompt_tokens, cache_read_tokens, cache_write_tokens, output_tokens)
         request = provider_request(model, counts, tools=tools, cost=cost, prices=prices, labels=labels)
+        if prepared is not None:
+            self._check_usage(model, counts, prepared)
         for observer in self.router.observers:
             try:
                 observer.on_provider_request(request)
             except Exception:
                 logger.exception("prompt-router observer %r failed", observer)
         return request
+
+    def _check_usage(self, model: str, counts: TokenUsage, prepared: PreparedPrompt) -> None:
+        """Count a request `auto` served by a plan's policy into the usage check."""
+        settings = self.router.settings
+        if (self.policy or settings.delivery_policy) != "auto" or prepared.arm != "dynamic" or prepared.policy == "static":
+            return
+        pricing = self.chooser.pricing(settings, model)
+        if pricing is None:
+            return
+        cost = request_cost(pricing, counts, system_tokens=prepared.tokens, attached_tokens=prepared.attachment_tokens,
+                            full_tokens=prepared.full_system_tokens)
+        check = self.chooser.usage
+        requests, served, static = check.totals(pricing.name)
+        if check.record(pricing.name, cost):
+            self.chooser.forget()  # new threads get the full prompt now, not after the choice cache expires
+            # our words, a pricing family, a policy name and figures: nothing from the request
+            explanation = (f"auto serves the full prompt for {pricing.name} for {check.hold_seconds:.0f} s: over the "
+                           f"last {requests + 1} requests the provider's usage figures bill {prepared.policy} at "
+                           f"{100 * ((served + cost.served) / max(static + cost.static, 1e-9) - 1):+.1f}% "
+                           "against the full prompt")
+            logger.warning("prompt-router: %s", explanation)
 
     def close(self, timeout: float | None = None) -> None:
         """Stop the library watcher, close the store's connections, flush telemetry."""
