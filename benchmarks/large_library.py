@@ -10,7 +10,7 @@ its cases (split by a hash of the case id) and measured on the other half:
   simulation as `prompt-router plan` (static is priced as if it could be sent, to show what the
   impossible baseline would cost).
 
-    python benchmarks/large_library.py [--quick]
+    python benchmarks/large_library.py [--quick] [--model FILE] [--shift S]
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer providers and scenarios")
     parser.add_argument("--model", type=Path, help="reuse this trained artefact (or train and write it there); "
-                                                   "training takes 20-35 minutes on 2 cores")
+                                                   "training takes ~7 minutes on 2 cores")
+    parser.add_argument("--shift", type=float, default=0.0,
+                        help="the hybrid router's recall-vs-savings shift (negative: a larger miss budget)")
     args = parser.parse_args()
     library = load_library(LARGE / "library")
     cases = list(read_cases([LARGE / "cases.jsonl"], [library]))
@@ -56,7 +58,8 @@ def main() -> None:
             save(model, artefact)
         for kind in ("keyword", "hybrid"):
             settings = RouterSettings(_env_file=None, modules_dir=LARGE / "library", router=kind,
-                                      learned_model=artefact if kind == "hybrid" else None)
+                                      learned_model=artefact if kind == "hybrid" else None,
+                                      learned_threshold_shift=args.shift)
             router = PromptRouter(library, settings=settings)
             full = router.full_prompt().tokens
             passed = tokens = 0
@@ -68,7 +71,8 @@ def main() -> None:
                   f"{tokens / len(test_cases):,.0f} system tokens per request (full prompt {full:,}); "
                   f"reachable with the load tool: 100% (it lists all {len(library.tool_ids)} tool modules)")
         router = PromptRouter(library, settings=RouterSettings(_env_file=None, modules_dir=LARGE / "library",
-                                                               router="hybrid", learned_model=artefact))
+                                                               router="hybrid", learned_model=artefact,
+                                                               learned_threshold_shift=args.shift))
         names = ("anthropic", "openai-5", "none") if args.quick else ("anthropic", "openai-4o", "openai-5", "openai-5.6",
                                                                       "deepseek", "none")
         profiles = (PROFILES["5 turns"],) if args.quick else (PROFILES["1 turn"], PROFILES["5 turns"], PROFILES["agent loop"])
