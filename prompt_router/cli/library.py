@@ -154,7 +154,7 @@ def _summary(result: PromptResult) -> str:
     if decision.small_talk:
         return f"{line}\n[cyan]no tools needed: the message is small talk[/cyan]"
     if decision.no_tools:
-        return f"{line}\n[cyan]no tools needed: the model judged that no tool module applies[/cyan]"
+        return f"{line}\n[cyan]no tools needed: every tool module is unlikely enough to fit in the miss budget[/cyan]"
     if decision.fallback:
         sent = "every tool module is sent" if decision.tool_modules else "core + response only"
         return f"{line}\n[yellow]fallback: nothing placed the request, so {sent}[/yellow]"

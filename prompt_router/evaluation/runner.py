@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..pipeline import PromptRouter
-from ..routing import NONE, KeywordRouter, LearnedRouter, RoutingDecision
+from ..routing import KeywordRouter, LearnedRouter, RoutingDecision
 from .cases import REPLAY_CONTEXT, Case
 
 MAX_FAILURES_KEPT = 1000
@@ -249,7 +249,7 @@ class ABRun:
             "missing": list(outcome.missing),
             "selected": [m for m in outcome.modules if m in self.arm_b.router.library.tool_ids],
             "why": reasons or {"(none)": "fallback: no trigger matched" if decision.fallback
-                               else f"model: no tools needed (score {decision.scores.get(NONE, 0):.2f})" if decision.no_tools
+                               else "model: every tool module fits in the miss budget (no tools needed)" if decision.no_tools
                                else "no trigger matched"},
         }
 
