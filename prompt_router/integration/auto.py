@@ -47,8 +47,9 @@ REASONS = {
     "usage_costs_more": "the provider's usage figures show the plan's policy costing more than the full prompt would "
                         "(the plan is trusted again after an hour)",
 }
-_WARN = frozenset({"unknown_model", "stale_plan", "bad_plan", "no_cell", "no_bundles", "usage_costs_more"})
-_PER_FAMILY = frozenset({"no_cell", "usage_costs_more"})  # said once per pricing family
+_WARN = frozenset({"unknown_model", "stale_plan", "bad_plan", "no_cell", "no_bundles"})
+# Said where it happens, with its figures (ConversationRouter, when the bills veto the plan).
+_SAID_ELSEWHERE = frozenset({"usage_costs_more"})
 
 
 @dataclass(frozen=True)
@@ -161,14 +162,14 @@ class PolicyChooser:
         if cell.best == "bundles" and not loaded.plan.bundles:
             return self._static("no_bundles")
         if self.usage.vetoed(pricing.name):
-            return self._static("usage_costs_more", pricing.name)
+            return self._static("usage_costs_more")
         return Choice(cell.best, "plan", loaded.plan.bundles)
 
     def _static(self, reason: str, detail: str = "", policy: str = "auto") -> Choice:
         """Serve the full prompt, and say why once per cause (a pricing family without a
         cell is a cause of its own): our own words, a family name and traffic figures only."""
-        told = (policy, reason, detail if reason in _PER_FAMILY else "")
-        if told not in self._told:
+        told = (policy, reason, detail if reason == "no_cell" else "")
+        if told not in self._told and reason not in _SAID_ELSEWHERE:
             with self._lock:
                 first = told not in self._told
                 self._told.add(told)

@@ -413,14 +413,14 @@ class ConversationRouter:
         cost = request_cost(pricing, counts, system_tokens=prepared.tokens, attached_tokens=prepared.attachment_tokens,
                             full_tokens=prepared.full_system_tokens)
         check = self.chooser.usage
-        requests, served, static = check.totals(pricing.name)
-        if check.record(pricing.name, cost):
+        vetoed = check.record(pricing.name, cost)
+        if vetoed is not None:
             self.chooser.forget()  # new threads get the full prompt now, not after the choice cache expires
+            requests, served, static = vetoed
             # our words, a pricing family, a policy name and figures: nothing from the request
             explanation = (f"auto serves the full prompt for {pricing.name} for {check.hold_seconds:.0f} s: over the "
-                           f"last {requests + 1} requests the provider's usage figures bill {prepared.policy} at "
-                           f"{100 * ((served + cost.served) / max(static + cost.static, 1e-9) - 1):+.1f}% "
-                           "against the full prompt")
+                           f"last {requests} requests the provider's usage figures bill {prepared.policy} at "
+                           f"{100 * (served / max(static, 1e-9) - 1):+.1f}% against the full prompt")
             logger.warning("prompt-router: %s", explanation)
 
     def close(self, timeout: float | None = None) -> None:

@@ -77,11 +77,12 @@ class UsageCheck:
     def _after_fork(self) -> None:
         self._lock = threading.Lock()
 
-    def record(self, family: str, cost: RequestCost) -> bool:
-        """Count one request; True when this one made the bills veto the family's plan."""
+    def record(self, family: str, cost: RequestCost) -> tuple[int, float, float] | None:
+        """Count one request. When this one made the bills veto the family's plan: the window
+        that did, as (requests, served cost, static cost); otherwise None."""
         with self._lock:
             if self._until.get(family, 0.0) > self._clock():
-                return False  # already serving the full prompt: nothing to weigh
+                return None  # already serving the full prompt: nothing to weigh
             costs = self._costs.setdefault(family, deque())
             sums = self._sums.setdefault(family, [0.0, 0.0])
             costs.append(cost)
@@ -92,11 +93,12 @@ class UsageCheck:
                 sums[0] -= old.served
                 sums[1] -= old.static
             if len(costs) >= self.min_requests and sums[0] > sums[1]:
+                window = (len(costs), sums[0], sums[1])
                 self._until[family] = self._clock() + self.hold_seconds
                 costs.clear()
                 sums[0] = sums[1] = 0.0
-                return True
-            return False
+                return window
+            return None
 
     def vetoed(self, family: str) -> bool:
         until = self._until.get(family)

@@ -70,8 +70,9 @@ def test_the_check_vetoes_after_enough_losing_requests_and_only_for_that_family(
                           attached_tokens=0, full_tokens=8_600)
     saving = request_cost(ANTHROPIC, TokenUsage(5_000, cache_read_tokens=5_000), system_tokens=3_000,
                           attached_tokens=0, full_tokens=8_600)
-    assert [check.record("anthropic", losing) for _ in range(4)] == [False] * 4  # too few to judge
-    assert check.record("anthropic", losing) and check.vetoed("anthropic") and not check.vetoed("openai-5")
+    assert [check.record("anthropic", losing) for _ in range(4)] == [None] * 4  # too few to judge
+    assert check.record("anthropic", losing) == (5, 5 * losing.served, 5 * losing.static)  # the window that vetoed
+    assert check.vetoed("anthropic") and not check.vetoed("openai-5")
     assert not check.record("anthropic", losing)  # held: nothing is weighed
     clock.now = 100.0
     assert not check.vetoed("anthropic") and check.totals("anthropic") == (0, 0.0, 0.0)  # a fresh count
