@@ -14,6 +14,16 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True")
 
 
+class Clock:
+    """A clock a test moves by hand (`clock.now = ...`), for code that takes `clock=`."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def write_library(root: Path, files: dict[str, str], library_yaml: str | None = None) -> Path:
     """Write a module library: `files` maps 'group/name.md' to (dedented) file text.
     The three group folders always exist unless a test removes one."""

@@ -13,7 +13,7 @@ from prompt_router import PromptRouter, RouterSettings, bundled_library_dir, loa
 from prompt_router.integration import ConversationRouter, DeliveryPlan, PlanCell, Traffic, TrafficMeter
 from prompt_router.integration.plan import PLAN_NAME
 
-from ..conftest import DATE
+from ..conftest import DATE, Clock
 
 LIBRARY = load_library(bundled_library_dir())
 BUNDLES = (("toolkit", "web_search"), ("toolkit", "web_search", "data_processing", "code_development"))
@@ -122,16 +122,8 @@ def test_a_thread_keeps_its_policy_when_the_plan_changes(tmp_path):
 # --- observed traffic ------------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_meter_measures_threads_per_hour_turns_and_tool_steps_over_a_sliding_window():
-    clock = Clock()
+    clock = Clock(1000.0)
     meter = TrafficMeter(600.0, buckets=10, warmup_seconds=60.0, clock=clock)
     assert meter.traffic() is None
     for _ in range(10):  # 10 threads of 3 turns, each turn with 2 tool steps, over 2 minutes
@@ -150,7 +142,7 @@ def test_the_meter_measures_threads_per_hour_turns_and_tool_steps_over_a_sliding
 
 
 def test_auto_follows_the_observed_traffic_for_new_threads():
-    clock = Clock()
+    clock = Clock(1000.0)
     conv = conversation(traffic=TrafficMeter(3600.0, warmup_seconds=60.0, clock=clock), model="claude-sonnet-5")
     conv.chooser.refresh_seconds = 0.0
     assert served(conv, "first") == ("static", "measuring_traffic")

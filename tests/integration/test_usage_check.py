@@ -20,7 +20,7 @@ from prompt_router.integration import (
     request_cost,
 )
 
-from ..conftest import DATE
+from ..conftest import DATE, Clock
 
 LIBRARY = load_library(bundled_library_dir())
 ANTHROPIC, OPENAI = PROVIDERS["anthropic"], PROVIDERS["openai-5"]
@@ -55,16 +55,8 @@ def test_counts_beyond_the_prompt_are_clipped_not_trusted():
     assert odd.served == pytest.approx(1_000 * OPENAI.read) and odd.static == pytest.approx(8_600 * OPENAI.read)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_check_vetoes_after_enough_losing_requests_and_only_for_that_family():
-    clock = Clock()
+    clock = Clock(0.0)
     check = UsageCheck(window=10, min_requests=5, hold_seconds=100.0, clock=clock)
     losing = request_cost(ANTHROPIC, TokenUsage(5_000, cache_write_tokens=3_000), system_tokens=3_000,
                           attached_tokens=0, full_tokens=8_600)
