@@ -24,15 +24,19 @@ FORMAT = "prompt-router.learned-router/2"
 MODES = ("hybrid", "learned")
 
 
+def calibrated(logits: FloatArray, calibration: FloatArray) -> FloatArray:
+    """Calibrated probabilities from raw logits: one (scale, offset) pair per class."""
+    return np.asarray(1.0 / (1.0 + np.exp(-(logits * calibration[:, 0] + calibration[:, 1]))))
+
+
 def score_rows(rows: Sequence[Row], weights: FloatArray, bias: FloatArray,
                calibration: FloatArray | None = None) -> FloatArray:
-    """Probabilities per class for each sparse row; with `calibration` (one (scale, offset)
-    pair per class, applied to the logit), calibrated ones."""
+    """Probabilities per class for each sparse row; with `calibration`, calibrated ones."""
     out = np.empty((len(rows), weights.shape[1]), dtype=np.float64)
     for i, row in enumerate(rows):
         out[i] = row.values @ weights[row.columns] + bias if len(row.columns) else bias
     if calibration is not None:
-        out = out * calibration[:, 0] + calibration[:, 1]
+        return calibrated(out, calibration)
     return 1.0 / (1.0 + np.exp(-out))
 
 

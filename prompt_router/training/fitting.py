@@ -34,7 +34,7 @@ from ..routing import (
     features,
 )
 from ..routing.features import FloatArray
-from ..routing.model import score_rows
+from ..routing.model import calibrated, score_rows
 from ..tokens import TokenCounter
 from .logistic import train_logistic
 
@@ -117,7 +117,8 @@ def fit_calibration(scores: FloatArray, labels: FloatArray) -> FloatArray:
 
 
 def calibrate(scores: FloatArray, calibration: FloatArray) -> FloatArray:
-    return np.asarray(1.0 / (1.0 + np.exp(-(logits(scores) * calibration[:, 0] + calibration[:, 1]))))
+    """Probabilities the served model would give, from the raw ones (`routing.model.calibrated`)."""
+    return calibrated(logits(scores), calibration)
 
 
 class DecisionSimulator:
