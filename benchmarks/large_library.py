@@ -70,9 +70,7 @@ def main() -> None:
             print(f"{kind:8} router on {len(test_cases)} held-back cases: recall {passed / len(test_cases):.1%}, "
                   f"{tokens / len(test_cases):,.0f} system tokens per request (full prompt {full:,}); "
                   f"reachable with the load tool: 100% (it lists all {len(library.tool_ids)} tool modules)")
-        router = PromptRouter(library, settings=RouterSettings(_env_file=None, modules_dir=LARGE / "library",
-                                                               router="hybrid", learned_model=artefact,
-                                                               learned_threshold_shift=args.shift))
+        # `router` is the hybrid one from the loop's last pass: the cost model serves it as measured
         names = ("anthropic", "openai-5", "none") if args.quick else ("anthropic", "openai-4o", "openai-5", "openai-5.6",
                                                                       "deepseek", "none")
         profiles = (PROFILES["5 turns"],) if args.quick else (PROFILES["1 turn"], PROFILES["5 turns"], PROFILES["agent loop"])
